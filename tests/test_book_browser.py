@@ -1,0 +1,193 @@
+"""The built book, opened in headless Chromium: what a reader actually sees.
+
+For every page under ``_build/html`` (run ``make book`` first; ``make test`` does):
+
+* math is typeset: MathJax made an ``mjx-container`` for every math element, and no raw
+  ``\\(``, ``\\[`` or ``$$`` is left in the visible text outside code;
+* every ``<img>`` loads (``naturalWidth > 0``) and no resource fails to load;
+* every internal link points at an existing file (and at an existing ``id`` when it
+  has a ``#fragment``);
+* no request leaves the machine: every URL the page asks for is ``file:``, ``data:``,
+  ``blob:`` or ``about:``.
+
+Uses Playwright's Python API to drive the *system* Chromium (``/usr/bin/chromium``);
+Playwright's own browser download is never used. Skips with a message when the book
+is not built or Chromium is missing.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+LOCAL_SCHEMES = {"file", "data", "blob", "about"}
+
+# Flags that work on these machines (closed network, root, no GPU, no display).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def find_chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def built_pages() -> list[Path]:
+    if not HTML.is_dir():
+        return []
+    return sorted(
+        p for p in HTML.rglob("*.html")
+        if not p.relative_to(HTML).parts[0] in ("_static", "_sources", "_images")
+    )
+
+
+PAGES = built_pages()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not HTML.is_dir():
+        pytest.skip("book not built: run `make book`")
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip(
+            "Chromium not found (/usr/bin/chromium or `chromium` on PATH): "
+            "install it with `apt-get install chromium` (as root; .ci/run does this)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright not installed: pip install -r requirements.txt"
+    )
+    with sync_api.sync_playwright() as pw:
+        # Playwright gives the browser a fresh temporary profile (user-data-dir) itself.
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@functools.lru_cache(maxsize=None)
+def ids_in(path: Path) -> frozenset[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return frozenset(re.findall(r'\b(?:id|name)="([^"]+)"', text))
+
+
+def broken_internal_links(page_path: Path, hrefs: list[str]) -> list[str]:
+    problems = []
+    for href in sorted(set(hrefs)):
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or href.startswith("javascript:"):
+            continue  # an external link is allowed; only *requests* must stay local
+        target = (page_path.parent / unquote(parts.path)).resolve() if parts.path else page_path
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            problems.append(f"{href} -> missing file {target}")
+            continue
+        fragment = unquote(parts.fragment)
+        if fragment and target.suffix == ".html" and fragment not in ids_in(target):
+            problems.append(f"{href} -> no id {fragment!r} in {target.relative_to(HTML)}")
+    return problems
+
+
+# Text a reader sees, outside code and outside what MathJax rendered.
+VISIBLE_TEXT_JS = """() => {
+  const skip = 'pre, code, script, style, textarea, mjx-container, .highlight, [hidden]';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const out = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest(skip)) continue;
+    out.push(n.textContent);
+  }
+  return out.join(' ');
+}"""
+
+IMAGES_JS = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.complete ? null :
+      new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r);
+                         setTimeout(r, 5000); })));
+  return imgs.map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0}));
+}"""
+
+
+@pytest.mark.parametrize(
+    "page_path",
+    PAGES or [pytest.param(None, marks=pytest.mark.skip(reason="book not built: run `make book`"))],
+    ids=lambda p: str(p.relative_to(HTML)) if p else "no-build",
+)
+def test_page_renders_offline(browser, page_path: Path):
+    source = page_path.read_text(encoding="utf-8", errors="replace")
+    redirect = re.search(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', source, re.I)
+    if redirect:  # e.g. the root index.html -> book/intro.html: check where it points
+        assert not broken_internal_links(page_path, [redirect.group(1)]), redirect.group(1)
+        return
+
+    requests: list[str] = []
+    failed: list[str] = []
+    page = browser.new_page()
+    try:
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+        # Belt and braces: nothing may reach the network even if something asks.
+        page.route(re.compile(r"^(https?|wss?|ftp):"), lambda route: route.abort())
+        page.goto(page_path.as_uri(), wait_until="load")
+        assert not failed, f"resources that failed to load: {failed}"
+
+        if 'class="math' in source:
+            try:
+                page.wait_for_function(
+                    "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                    timeout=15_000,
+                )
+                page.evaluate("() => MathJax.startup.promise.then(() => true)")
+            except Exception as exc:  # playwright TimeoutError
+                pytest.fail(f"MathJax did not start on {page_path.name} "
+                            f"(is book/vendor/mathjax/tex-svg-full.js there?): {exc}")
+            n_math = page.locator(".math").count()
+            n_typeset = page.locator("mjx-container").count()
+            assert n_typeset >= n_math > 0, (
+                f"{n_typeset} mjx-container for {n_math} math elements: math not typeset")
+
+        leftovers = [d for d in ("\\(", "\\[", "$$") if d in page.evaluate(VISIBLE_TEXT_JS)]
+        assert not leftovers, f"raw TeX delimiters in visible text: {leftovers}"
+
+        images = page.evaluate(IMAGES_JS)
+        assert all(i["ok"] for i in images), f"images that did not load: {[i['src'] for i in images if not i['ok']]}"
+
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        assert not broken_internal_links(page_path, hrefs), "broken internal links:\n" + "\n".join(
+            broken_internal_links(page_path, hrefs))
+
+        network = [u for u in requests if urlsplit(u).scheme not in LOCAL_SCHEMES]
+        assert not network, f"requests to the network: {network}"
+        assert not failed, f"resources that failed to load: {failed}"
+    finally:
+        page.close()
+
+
+def test_built_book_has_pages():
+    """The toc's pages are all there (guards against an empty or partial build)."""
+    if not HTML.is_dir():
+        pytest.skip("book not built: run `make book`")
+    assert (HTML / "index.html").is_file()
+    assert (HTML / "book" / "intro.html").is_file()
+    assert (HTML / "book" / "api.html").is_file()
