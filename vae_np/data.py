@@ -268,8 +268,10 @@ def check_data(x: Any, name: str = "x", likelihood: str | None = None) -> np.nda
     x : (n, d) float32 or float64 array (or a Tensor)
     name : str
         How ``x`` is called in the error messages.
-    likelihood : None, "bernoulli" or "gaussian"
-        With ``"bernoulli"`` every value must lie in [0, 1].
+    likelihood : str, optional
+        The model's likelihood. With ``"bernoulli"`` every value must lie in [0, 1];
+        other likelihoods (``"gaussian"``, ``"mse"``) accept any finite value. The model
+        validates the name itself.
 
     Returns
     -------
@@ -284,8 +286,6 @@ def check_data(x: Any, name: str = "x", likelihood: str | None = None) -> np.nda
         For a wrong number of dimensions, an empty array, NaN or infinite values (the
         count and the first index), or values outside [0, 1] for a Bernoulli likelihood.
     """
-    if likelihood not in (None, "bernoulli", "gaussian"):
-        raise ValueError(f"likelihood must be None, 'bernoulli' or 'gaussian'; got {likelihood!r}")
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
     if x.dtype.kind in "biu":
         seen = f" (values {x.min()}..{x.max()})" if x.size else ""
