@@ -150,6 +150,8 @@ def test_page_renders_offline(browser, page_path: Path):
         # Belt and braces: nothing may reach the network even if something asks.
         page.route(re.compile(r"^(https?|wss?|ftp):"), lambda route: route.abort())
         page.goto(page_path.as_uri(), wait_until="load")
+        network = [u for u in requests if urlsplit(u).scheme not in LOCAL_SCHEMES]
+        assert not network, f"requests to the network: {network}"
         assert not failed, f"resources that failed to load: {failed}"
 
         if 'class="math' in source:
