@@ -113,3 +113,83 @@ CASES = [
          lambda x, w1, w2: scipy.special.log_softmax(np.tanh(np.tanh(x @ w1) @ w2 + x.sum(axis=1, keepdims=True)), axis=-1).mean(axis=0)),
     # --- model ops (vae_np.gaussian, vae_np.losses): add their rows below this line ---
 ]
+
+# The model ops are imported from their modules (the package namespace need not export them).
+import scipy.stats  # noqa: E402
+
+from vae_np import gaussian, losses  # noqa: E402
+
+
+def scale_matrix(rng, B=2, m=3):
+    """A batch of lower-triangular L with diagonal in [0.5, 2]: valid Cholesky factors."""
+    return np.tril(0.5 * rng.standard_normal((B, m, m)), -1) + rng.uniform(0.5, 2.0, (B, 1, m)) * np.eye(m)
+
+
+def gaussian_inputs(*names, B=2, m=3):
+    """Inputs for the Gaussian ops, named as their arguments; ``log_sigma`` is log diag(L).
+
+    ``L`` is lower triangular with a positive diagonal, ``L_prime`` unconstrained.
+    """
+    def draw(rng):
+        L = scale_matrix(rng, B, m)
+        made = {"L": L, "log_sigma": np.log(np.diagonal(L, axis1=1, axis2=2)), "L_prime": rng.standard_normal((B, m, m))}
+        return tuple(made[n] if n in made else rng.standard_normal((B, m)) for n in names)
+    return draw
+
+
+def mvn_logpdf(z, mu, L):
+    """log N(zᵦ; μᵦ, LᵦLᵦᵀ) for each example, by scipy.stats on the dense covariance."""
+    return np.array([scipy.stats.multivariate_normal(mu[b], L[b] @ L[b].T).logpdf(z[b]) for b in range(len(z))])
+
+
+def dense_kl(mu, L):
+    """KL(N(μ, LLᵀ) ‖ N(0, I)) = ½[−log det Σ − m + Tr Σ + μᵀμ] with Σ = LLᵀ formed densely."""
+    cov = L @ np.swapaxes(L, 1, 2)
+    return 0.5 * (-np.linalg.slogdet(cov)[1] - mu.shape[1] + np.trace(cov, axis1=1, axis2=2) + (mu * mu).sum(1))
+
+
+def lecture_L(log_sigma, L_prime):
+    """L = L_mask ⊙ L' + diag(σ), written as on the slide."""
+    m = log_sigma.shape[1]
+    return np.tri(m, k=-1) * L_prime + np.exp(log_sigma)[:, :, None] * np.eye(m)
+
+
+def composed(mu, log_sigma, L_prime, eps):
+    """The encoder's Gaussian path: L, then z, then [KL, log q(z)] per example."""
+    L = gaussian.scale_tril(log_sigma, L_prime)
+    z = gaussian.rsample(mu, L, eps)
+    return vn.stack([gaussian.kl_standard_normal(mu, log_sigma, L), gaussian.log_prob(z, mu, L)], axis=-1)
+
+
+def composed_reference(mu, log_sigma, L_prime, eps):
+    L = lecture_L(log_sigma, L_prime)
+    return np.stack([dense_kl(mu, L), mvn_logpdf(mu + np.einsum("bij,bj->bi", L, eps), mu, L)], axis=-1)
+
+
+LABELS = np.array([0, 2, 1, 2])
+LABEL_PROBS = np.array([[0.2, 0.5, 0.3], [0.0, 1.0, 0.0], [0.6, 0.0, 0.4], [1 / 3, 1 / 3, 1 / 3]])
+
+CASES += [
+    Case("scale_tril", gaussian.scale_tril, gaussian_inputs("log_sigma", "L_prime"), lecture_L),
+    Case("rsample", gaussian.rsample, gaussian_inputs("mu", "L", "eps"),
+         lambda mu, L, eps: mu + np.einsum("bij,bj->bi", L, eps)),
+    Case("kl_standard_normal", gaussian.kl_standard_normal, gaussian_inputs("mu", "log_sigma", "L"),
+         lambda mu, log_sigma, L: dense_kl(mu, L)),
+    Case("log_prob", gaussian.log_prob, gaussian_inputs("z", "mu", "L"), mvn_logpdf),
+    Case("log_prob/m=1", gaussian.log_prob, gaussian_inputs("z", "mu", "L", B=3, m=1), mvn_logpdf),
+    Case("entropy", gaussian.entropy, gaussian_inputs("L"),
+         lambda L: np.array([scipy.stats.multivariate_normal(np.zeros(3), Lb @ Lb.T).entropy() for Lb in L])),
+    Case("gaussian/composed", composed, gaussian_inputs("mu", "log_sigma", "L_prime", "eps"), composed_reference),
+    Case("mse", losses.mse, normal((4, 5), (4, 5)), lambda x_hat, x: np.mean((x - x_hat) ** 2)),
+    Case("sse", losses.sse, normal((4, 5), (4, 5)), lambda x_hat, x: np.sum((x - x_hat) ** 2)),
+    Case("bernoulli_nll", losses.bernoulli_nll, lambda rng: (rng.uniform(-6, 6, (4, 5)), rng.uniform(0.05, 0.95, (4, 5))),
+         lambda l, x: -(x * np.log(scipy.special.expit(l)) + (1 - x) * np.log(scipy.special.expit(-l))).sum(1)),
+    Case("gaussian_nll", losses.gaussian_nll, lambda rng: (*normal((4, 5), (4, 5))(rng), rng.uniform(0.5, 2.0, 5)),
+         lambda x_hat, x, sigma: -scipy.stats.norm.logpdf(x, x_hat, sigma).sum(1)),
+    Case("gaussian_nll/scalar-sigma", losses.gaussian_nll, lambda rng: (*normal((4, 5), (4, 5))(rng), rng.uniform(0.5, 2.0, ())),
+         lambda x_hat, x, sigma: -scipy.stats.norm.logpdf(x, x_hat, sigma).sum(1)),
+    Case("cross_entropy/indices", lambda l: losses.cross_entropy(l, LABELS), normal((4, 3)),
+         lambda l: -scipy.special.log_softmax(l, axis=1)[np.arange(4), LABELS]),
+    Case("cross_entropy/probabilities", lambda l: losses.cross_entropy(l, LABEL_PROBS), normal((4, 3)),
+         lambda l: -(LABEL_PROBS * scipy.special.log_softmax(l, axis=1)).sum(1)),
+]
