@@ -7,6 +7,9 @@
 
 2. Re-exported names resolve: ``:func:`vae_np.add``` points at the documented
    ``vae_np.ops.add`` when the package re-exports it (``from .ops import add``).
+   A reference to a ``vae_np`` object that exists (it imports) but is not on the API
+   page (e.g. left out of its module's ``__all__``) is shown as code, without a link
+   and without a warning. A name that does not exist (a typo) still fails ``-n``.
 
 3. Docstrings of the package are written for ``help()`` as much as for Sphinx, and use
    ``|x|`` for an absolute value. reStructuredText would read ``|x|`` as an (undefined)
@@ -72,10 +75,45 @@ class SubmodulesDirective(SphinxDirective):
         return container.children
 
 
-def resolve_reexport(app, env, node, contnode):
-    """``vae_np.NAME`` -> the documented ``vae_np.<module>.NAME`` it was imported from."""
+def _exists(dotted: str) -> bool:
+    """Whether ``a.b.c`` names an importable module or an attribute chain below one."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def resolve_reference(app, env, node, contnode):
+    """Re-exports link to their documented home; existing undocumented names are text."""
     if node.get("refdomain") != "py":
         return None
+    found = resolve_reexport(app, env, node, contnode)
+    if found is not None:
+        return found
+    target = node.get("reftarget", "")
+    module, cls = node.get("py:module") or "", node.get("py:class") or ""
+    candidates = [target]
+    if module:
+        candidates.append(f"{module}.{target}")
+        if cls:
+            candidates.append(f"{module}.{cls}.{target}")
+    for name in candidates:
+        if name.split(".")[0] == PACKAGE and _exists(name):
+            return contnode
+    return None
+
+
+def resolve_reexport(app, env, node, contnode):
+    """``vae_np.NAME`` -> the documented ``vae_np.<module>.NAME`` it was imported from."""
     target = node.get("reftarget", "")
     head, _, name = target.rpartition(".")
     if head != PACKAGE or not name:
@@ -123,7 +161,7 @@ def type_field_words_are_prose(app, domain, node):
 
 def setup(app):
     app.add_directive("vae-np-submodules", SubmodulesDirective)
-    app.connect("missing-reference", resolve_reexport)
+    app.connect("missing-reference", resolve_reference)
     app.connect("autodoc-process-docstring", escape_bars)
     app.connect("warn-missing-reference", type_field_words_are_prose)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
