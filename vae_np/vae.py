@@ -77,6 +77,19 @@ class VAE(Module):
     dtype : float64 or float32
     sigma : float
         The Gaussian likelihood's standard deviation (only for ``"gaussian"``).
+
+    Notes
+    -----
+    Parameter names, the keys of :meth:`state_dict` and of saved checkpoints (weights are
+    ``(n_in, n_out)``, so a layer computes ``x @ weight + bias``):
+
+    ==============================  ===========================================
+    ``encoder.layers.{i}.weight``   hidden layer i of the encoder (and ``.bias``)
+    ``mu_head.weight``              h → μ, ``(H, m)`` (and ``.bias``)
+    ``log_sigma_head.weight``       h → log σ, ``(H, m)`` (and ``.bias``)
+    ``l_head.weight``               h → L', ``(H, m·m)``; FullCovVAE only
+    ``decoder.layers.{i}.weight``   layer i of the decoder, the last one to x̂
+    ==============================  ===========================================
     """
 
     posterior = ""
