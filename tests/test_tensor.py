@@ -208,3 +208,25 @@ def test_unbroadcast_sums_added_and_stretched_axes():
     np.testing.assert_array_equal(vn.unbroadcast(g, (3, 1)), g.sum(axis=0).sum(axis=1, keepdims=True))
     np.testing.assert_array_equal(vn.unbroadcast(g, ()), g.sum())
     assert vn.unbroadcast(g, (2, 3, 4)) is g
+
+
+def test_a_backward_with_the_wrong_shape_or_count_is_named():
+    class WrongShape(vn.Function):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, g):
+            return (g[:1],)
+
+    class WrongCount(vn.Function):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, g):
+            return (g, g)
+
+    x = vn.Tensor(np.ones((3, 2)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"WrongShape.backward returned a gradient of shape \(1, 2\) for an input of shape \(3, 2\)"):
+        WrongShape.apply(x).sum().backward()
+    with pytest.raises(ValueError, match="WrongCount.backward returned 2 gradients for 1 inputs"):
+        WrongCount.apply(x).sum().backward()

@@ -219,7 +219,7 @@ class Tensor:
                 if gp is None or not parent.requires_grad:
                     continue
                 if gp.shape != parent.data.shape:
-                    gp = unbroadcast(gp, parent.data.shape)
+                    gp = _reduced(gp, parent.data.shape, fn)
                 if gp.dtype != parent.data.dtype:
                     gp = gp.astype(parent.data.dtype)
                 key = id(parent)
@@ -308,6 +308,19 @@ def unbroadcast(g: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     if stretched:
         g = g.sum(axis=stretched, keepdims=True)
     return g
+
+
+def _reduced(g: np.ndarray, shape: tuple[int, ...], fn: "Function") -> np.ndarray:
+    """:func:`unbroadcast`, or a clear error when a backward returned an impossible shape."""
+    try:
+        if np.broadcast_shapes(g.shape, shape) == g.shape:
+            return unbroadcast(g, shape)
+    except ValueError:
+        pass
+    raise ValueError(
+        f"{type(fn).__name__}.backward returned a gradient of shape {g.shape} for an input of "
+        f"shape {shape}; it must have the input's shape or the broadcast output's shape"
+    )
 
 
 class Function:
