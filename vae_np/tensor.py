@@ -174,6 +174,8 @@ class Tensor:
             The upstream gradient ∂loss/∂self, with ``self``'s shape. It may be omitted
             only when ``self`` holds a single element (a scalar loss); then it is 1.
 
+        Notes
+        -----
         Gradients add up: call ``zero_grad()`` on an optimizer (or set ``.grad = None``)
         between steps. The graph is kept, so ``backward`` may be called again.
         """
