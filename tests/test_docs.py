@@ -33,3 +33,12 @@ def test_readme_python_examples():
         compile(block, f"README block {i}", "exec")                   # but it must stay valid Python
         for name in re.findall(r"\bvn\.(\w+)", block):
             assert hasattr(vae_np, name), f"README block {i} uses vn.{name}, which vae_np does not export"
+
+
+def test_plots_are_reachable_from_the_package_without_importing_matplotlib_early():
+    import subprocess
+    import sys
+
+    code = ("import sys, vae_np as vn; assert 'matplotlib' not in sys.modules; "
+            "assert callable(vn.plots.plot_latent); assert 'matplotlib' in sys.modules")
+    subprocess.run([sys.executable, "-W", "error::Warning", "-c", code], check=True)

@@ -35,3 +35,12 @@ from .train import TrainingError, evaluate, fit
 from .data import Dataset, batches, check_data, load_digits, load_mnist
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """Import :mod:`vae_np.plots` on first use (``vn.plots.plot_latent``): it loads matplotlib."""
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'vae_np' has no attribute {name!r}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the plain text bar: tqdm.auto warns in kernels without ipywidgets
 
 from .data import batches, check_data
 from .optim import SGD, Adam, Optimizer
