@@ -41,7 +41,7 @@ class GradcheckResult:
     max_rel_error : float
         The largest |analytic − numeric| / max(|analytic|, |numeric|, atol/rtol).
     worst : dict
-        Input name, element index (or direction number), analytic and numeric values of
+        Input name, where (``"index (i, j)"`` or ``"random direction k"``), analytic and numeric values of
         the worst comparison.
     n_compared : int
         How many derivatives were compared.
@@ -152,7 +152,7 @@ def gradcheck(
                 x.flat[j] -= 2 * eps
                 down = s(*shifted)
                 numeric.flat[j] = (up - down) / (2 * eps)
-            pairs = [(tuple(int(k) for k in np.unravel_index(j, a.shape)), grad.flat[j], numeric.flat[j])
+            pairs = [(f"index {tuple(int(k) for k in np.unravel_index(j, a.shape))}", grad.flat[j], numeric.flat[j])
                      for j in range(a.size)]
         else:  # random directions
             pairs = []
@@ -163,19 +163,19 @@ def gradcheck(
                 up = s(*shifted)
                 shifted[i] = a - eps * v
                 down = s(*shifted)
-                pairs.append((f"direction {k}", float(np.sum(grad * v)), (up - down) / (2 * eps)))
+                pairs.append((f"random direction {k}", float(np.sum(grad * v)), (up - down) / (2 * eps)))
         for where, an, nu in pairs:
             rel = float(abs(an - nu) / max(abs(an), abs(nu), atol / rtol))
             compared += 1
             failures += rel > rtol
             if rel >= worst_rel:
                 worst_rel = rel
-                worst = {"input": labels[i], "index": where, "analytic": float(an), "numeric": float(nu)}
+                worst = {"input": labels[i], "where": where, "analytic": float(an), "numeric": float(nu)}
 
     result = GradcheckResult(ok=bool(failures == 0), max_rel_error=worst_rel, worst=worst, n_compared=compared)
     if not result.ok:
         raise GradcheckError(
-            f"gradcheck failed for input '{worst['input']}' at index {worst['index']}: analytic "
+            f"gradcheck failed for input '{worst['input']}' at {worst['where']}: analytic "
             f"{worst['analytic']:.10g}, numeric {worst['numeric']:.10g}, relative error "
             f"{worst_rel:.3g} > rtol {rtol:g} ({failures} of {compared} derivatives failed)"
         )
