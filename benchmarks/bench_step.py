@@ -142,11 +142,19 @@ def check_agreement(cfg: Config, runners: dict, inputs: list) -> dict:
 
 
 def time_interleaved(runners: dict, inputs: list, blocks: int, steps: int, warmup: int, pause: float) -> dict:
-    """Per-step wall times (s) of every runner, in ``blocks`` rotating blocks of ``steps``."""
+    """Per-step wall and CPU times of every runner, in ``blocks`` rotating blocks of ``steps``.
+
+    The wall time is what the tables report. The CPU time (``time.process_time``, all
+    threads of this process) is the work done: with one thread it barely changes when
+    other processes compete for the cores, so ``--threads 1`` gives a comparison that
+    survives a loaded machine; with two it also counts BLAS threads spinning while they
+    wait for work.
+    """
     feeds = {name: [(r.convert(x), r.convert(e)) for x, e in inputs] for name, r in runners.items()}
     counters = {name: 0 for name in runners}
     times: dict[str, list[float]] = {name: [] for name in runners}
     block_medians: dict[str, list[float]] = {name: [] for name in runners}
+    cpu: dict[str, list[float]] = {name: [] for name in runners}   # CPU time of all the process's threads
     names = list(runners)
     for b in range(blocks):
         order = names[b % len(names):] + names[:b % len(names)]
@@ -160,15 +168,18 @@ def time_interleaved(runners: dict, inputs: list, blocks: int, steps: int, warmu
             for _ in range(steps):
                 x, e = feed[counters[name] % len(feed)]
                 counters[name] += 1
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 step(x, e)
-                block.append(time.perf_counter() - t0)
+                t1, c1 = time.perf_counter(), time.process_time()
+                block.append(t1 - t0)
+                cpu[name].append(c1 - c0)
             times[name] += block
             block_medians[name].append(statistics.median(block))
     out = {}
     for name, ts in times.items():
         q = np.percentile(ts, [25, 50, 75])
         out[name] = {"median_ms": 1e3 * float(q[1]), "q25_ms": 1e3 * float(q[0]), "q75_ms": 1e3 * float(q[2]),
+                     "cpu_median_ms": 1e3 * float(np.median(cpu[name])),
                      "block_median_ms": [round(1e3 * t, 4) for t in block_medians[name]], "n": len(ts)}
     return out
 
@@ -194,8 +205,8 @@ def bench_config(cfg: Config, skip: dict, opts) -> dict:
     flops = models.matmul_flops(cfg)
     for name, t in timing.items():
         t["gflops"] = flops / (t["median_ms"] * 1e-3) / 1e9
-        print(f"   {name:8s} {t['median_ms']:8.3f} ms/step  (IQR {t['q25_ms']:.3f}-{t['q75_ms']:.3f}, "
-              f"{t['gflops']:.1f} GFLOP/s of matmul work)", flush=True)
+        print(f"   {name:8s} {t['median_ms']:8.3f} ms/step  (IQR {t['q25_ms']:.3f}-{t['q75_ms']:.3f}; "
+              f"CPU {t['cpu_median_ms']:.3f} ms; {t['gflops']:.1f} GFLOP/s of matmul work)", flush=True)
     return {"config": cfg.__dict__ | {"label": cfg.label}, "matmul_gflop": flops / 1e9,
             "n_params": int(sum(v.size for v in state.values())), "agreement": agreement, "timing": timing,
             "loadavg_start": [round(x, 2) for x in load_start], "loadavg_end": [round(x, 2) for x in load_end]}
@@ -321,7 +332,11 @@ def report(results: dict) -> str:
             lines.append(f"| {label} | " + " | ".join(vals) + " |")
 
         t = lambda c, fw: c["timing"][fw]["median_ms"]  # noqa: E731
+        row("CPU time per step, all threads: vae_np, PyTorch, autograd",
+            lambda c: ", ".join(f"{c['timing'][fw]['cpu_median_ms']:.2f}" if fw in c["timing"] else "–"
+                                for fw in ("vae_np", "torch", "autograd")))
         row("vae_np / PyTorch (target ≤ 1.0)", lambda c: f"{t(c, 'vae_np') / t(c, 'torch'):.2f}×")
+        row("vae_np / PyTorch by CPU time", lambda c: f"{c['timing']['vae_np']['cpu_median_ms'] / c['timing']['torch']['cpu_median_ms']:.2f}×")
         row("autograd / vae_np (target ≥ 2)", lambda c: f"{t(c, 'autograd') / t(c, 'vae_np'):.2f}×")
         row("matrix products / vae_np step", lambda c: f"{t(c, 'matmul') / t(c, 'vae_np'):.0%}")
         row("matmul GFLOP/s: alone, in vae_np, in PyTorch",
