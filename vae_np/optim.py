@@ -23,7 +23,7 @@ from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
-BLOCK = 16384  # elements per block: five float64 blocks (θ, g, m, v, scratch) fit in L2
+BLOCK = 65536  # elements per block; measured fastest of 4096…262144 for a 950k-parameter Adam step
 
 
 class Optimizer:
