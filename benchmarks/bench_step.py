@@ -456,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"BLAS/OpenMP pools: {info['threadpools']}")
     if info["env"]:
         print(f"environment: {info['env']}")
+    if os.getloadavg()[0] > 0.5 and opts.threads > 1:
+        print(f"WARNING: {load()} on {os.cpu_count()} cores: other processes are running. A BLAS call with "
+              f"{opts.threads} threads waits for its slowest thread, so one descheduled thread stalls it; "
+              f"expect noisy wall times, or compare with --threads 1 (the CPU-time row shows the work done).")
     frameworks = [f for f in models.FRAMEWORKS if f not in skip]
 
     configs = []
