@@ -127,11 +127,21 @@ class BernoulliNLL(Function):
 
     def forward(self, logits, x):
         self.logits, self.x = logits, x
-        return (np.maximum(logits, 0) - x * logits + np.log1p(np.exp(-np.abs(logits)))).sum(axis=1)
+        nll = np.abs(logits)                  # in place: two temporaries instead of six
+        np.negative(nll, out=nll)
+        np.exp(nll, out=nll)
+        np.log1p(nll, out=nll)
+        nll += np.maximum(logits, 0)
+        nll -= x * logits
+        return nll.sum(axis=1)
 
     def backward(self, g):
         g = g[:, None]
-        dlogits = g * (special.expit(self.logits) - self.x) if self.needs_grad[0] else None
+        dlogits = None
+        if self.needs_grad[0]:
+            dlogits = special.expit(self.logits)
+            dlogits -= self.x
+            dlogits *= g
         dx = -g * self.logits if self.needs_grad[1] else None
         return dlogits, dx
 
