@@ -95,6 +95,29 @@ def run(cfg: models.Config) -> None:
 
     line("backward g (expit(l) − x)", bwd_now, us(bwd_alt), "in place")
 
+    print(" tanh forward, (B, H), twice per step (encoder and decoder hidden layers)")
+    a = rng.standard_normal((B, H)).astype(dtype) * 2
+
+    def tanh_exp(x=a):
+        # tanh|x| = (1 − u)/(1 + u), u = e^(−2|x|) ∈ (0, 1]: no overflow, np.exp is SIMD;
+        # absolute error ≲ 2 ulp(1) near 0 (relative error grows as 1/|x| there)
+        t = np.abs(x)
+        t *= -2
+        np.exp(t, out=t)
+        d = 1 + t
+        np.subtract(1, t, out=t)
+        t /= d
+        return np.copysign(t, x, out=t)
+
+    err = float(np.max(np.abs(tanh_exp() - np.tanh(a))))
+    line("np.tanh(x)", us(lambda: np.tanh(a)), us(tanh_exp), f"via np.exp (max abs err {err:.0e})")
+    try:
+        import torch
+        at = torch.from_numpy(a)
+        line("  torch.tanh, same array (its own threads)", us(lambda: torch.tanh(at)))
+    except ImportError:
+        pass
+
     print(" tanh backward, (B, H)")
     z = np.tanh(rng.standard_normal((B, H)).astype(dtype))
     gz = rng.standard_normal((B, H)).astype(dtype)
@@ -116,6 +139,45 @@ def run(cfg: models.Config) -> None:
         a.flat_grad[...] = 1e-3
         line(f"  Adam.step with BLOCK = {block}", us(a.step, repeat=5))
     optim.BLOCK = saved
+    if dtype == np.float32:
+        a = vn.Adam(model.parameters(), lr=1e-3)
+        a.flat_grad[...] = 1e-3
+
+        def adam_python_scalars(self=a):
+            # the same update with lr_t and eps_t as Python floats: np.sqrt gives np.float64
+            # scalars, which make float32 in-place ops compute in float64 and cast back (NEP 50)
+            self.step_count += 1
+            b1, b2 = self.betas
+            c2 = float(np.sqrt(1 - b2 ** self.step_count))
+            lr_t, eps_t = self.lr * c2 / (1 - b1 ** self.step_count), self.eps * c2
+            flat, grad, m_, v_, tmp_all = self.flat, self.flat_grad, self.m, self.v, self._scratch
+            for s0 in range(0, flat.size, optim.BLOCK):
+                s1 = min(s0 + optim.BLOCK, flat.size)
+                g_, mb, vb, tmp = grad[s0:s1], m_[s0:s1], v_[s0:s1], tmp_all[:s1 - s0]
+                mb *= b1
+                np.multiply(g_, 1 - b1, out=tmp)
+                mb += tmp
+                vb *= b2
+                np.multiply(g_, g_, out=tmp)
+                tmp *= 1 - b2
+                vb += tmp
+                np.sqrt(vb, out=tmp)
+                tmp += eps_t
+                np.divide(mb, tmp, out=tmp)
+                tmp *= lr_t
+                flat[s0:s1] -= tmp
+
+        line("  Adam.step, lr_t and eps_t as Python floats", us(adam_python_scalars, repeat=5))
+    try:
+        import torch
+        tp = [torch.tensor(p.data.copy(), requires_grad=True) for p in model.parameters()]
+        for t_ in tp:
+            t_.grad = torch.full_like(t_, 1e-3)
+        topt = torch.optim.Adam(tp, lr=1e-3)
+        topt.step()
+        line("  torch.optim.Adam.step, same parameters (its own threads)", us(topt.step, repeat=5))
+    except ImportError:
+        pass
     opt = vn.Adam(model.parameters(), lr=1e-3)   # rebind the parameters to a fresh buffer
     r2 = models.make_vae_np(cfg, models.reference_model(cfg).state_dict())
     r2.step(x, eps)
