@@ -15,6 +15,7 @@ Update rules (t counts steps, g is the gradient, all operations elementwise):
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 import numpy as np
@@ -167,7 +168,8 @@ class Adam(Optimizer):
         self._sync()
         self.step_count += 1
         b1, b2 = self.betas
-        correction2 = np.sqrt(1 - b2 ** self.step_count)
+        # Python floats, not NumPy float64 scalars, so a float32 buffer is updated in float32
+        correction2 = math.sqrt(1 - b2 ** self.step_count)
         lr_t = self.lr * correction2 / (1 - b1 ** self.step_count)
         eps_t = self.eps * correction2
         flat, grad, m, v, scratch = self.flat, self.flat_grad, self.m, self.v, self._scratch
