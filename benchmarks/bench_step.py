@@ -90,7 +90,17 @@ def machine_info(threads: int) -> dict:
         except PackageNotFoundError:
             return None
 
+    try:
+        root = Path(__file__).resolve().parent.parent
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "vae_np"], capture_output=True,
+                               text=True).stdout.strip()
+        commit = (commit + (" with uncommitted changes in vae_np/" if dirty else "")) or None
+    except OSError:
+        commit = None
     info = {
+        "commit": commit,
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
         "numpy": np.__version__, "vae_np": ver("vae_np"), "torch": ver("torch"),
@@ -311,7 +321,7 @@ def report(results: dict) -> str:
     info, cols = results["machine"], results["configs"]
     lines = [f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores, shared), "
              f"{info['threads']} BLAS/torch threads; numpy {info['numpy']}, torch {info['torch']}, "
-             f"autograd {info['autograd']}, Python {info['python']}.",
+             f"autograd {info['autograd']}, Python {info['python']}; vae_np at commit {info.get('commit')}.",
              f"Load average at start {info['loadavg_start']}, at end {info.get('loadavg_end')}.",
              f"Command: `{results['command']}`", ""]
     if cols:

@@ -131,7 +131,7 @@ def run(cfg: models.Config) -> None:
     line("g ⊙ (1 − z²), 3 temporaries", us(lambda: gz * (1 - z * z)), us(tanh_alt), "in place, 1 temporary")
 
     print(" optimizer and gradient buffer")
-    line("Adam.step (BLOCK = 16384)", us(opt.step, repeat=5))
+    line(f"Adam.step (vae_np's BLOCK = {optim.BLOCK})", us(opt.step, repeat=5))
     saved = optim.BLOCK
     for block in (4096, 65536, 1 << 20, 1 << 30):
         optim.BLOCK = block
