@@ -230,3 +230,12 @@ def test_a_backward_with_the_wrong_shape_or_count_is_named():
         WrongShape.apply(x).sum().backward()
     with pytest.raises(ValueError, match="WrongCount.backward returned 2 gradients for 1 inputs"):
         WrongCount.apply(x).sum().backward()
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-15), (np.float32, 1e-6)])
+def test_tanh_is_accurate_over_its_whole_range(dtype, rtol):
+    x = np.concatenate([np.random.default_rng(0).standard_normal(10000) * 5,
+                        [0.0, -0.0, 1e-300, -1e-10, 1e-8, 20.0, -20.0, 400.0, np.inf, -np.inf]]).astype(dtype)
+    z = vn.tanh(x).data
+    np.testing.assert_allclose(z, np.tanh(x), rtol=rtol, atol=0)
+    assert np.signbit(z[10001]) and z.dtype == dtype          # tanh(−0) = −0
