@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, non_finite
 
 __all__ = ["Dataset", "load_digits", "load_mnist", "batches", "check_data"]
 
@@ -299,11 +299,11 @@ def check_data(x: Any, name: str = "x", likelihood: str | None = None) -> np.nda
         raise ValueError(f"{name} must be 2-D, (n, d) with one example per row; got shape {x.shape}")
     if x.size == 0:
         raise ValueError(f"{name} is empty: shape {x.shape}")
-    bad = ~np.isfinite(x)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
+    found = non_finite(x)
+    if found:
+        count, first = found
         raise ValueError(
-            f"{name} has {int(bad.sum())} non-finite values (NaN or inf); "
+            f"{name} has {count} non-finite values (NaN or inf); "
             f"the first is {x[first]} at index {first}"
         )
     if likelihood == "bernoulli":

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .tensor import Tensor, no_grad
+from .tensor import Tensor, no_grad, non_finite
 
 __all__ = ["gradcheck", "GradcheckError", "GradcheckResult"]
 
@@ -211,11 +211,11 @@ def _checked_input(x: Any, name: str) -> np.ndarray:
             f"gradcheck needs float64 inputs; input '{name}' has dtype {arr.dtype}. "
             f"{hint}pass np.asarray({name}, dtype=np.float64)"
         )
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        first = tuple(int(k) for k in np.argwhere(bad)[0])
+    found = non_finite(arr)
+    if found:
+        count, first = found
         raise ValueError(
-            f"gradcheck: input '{name}' has {int(bad.sum())} non-finite value(s), first "
+            f"gradcheck: input '{name}' has {count} non-finite value(s), first "
             f"{arr[first]} at index {first}; finite differences need finite inputs"
         )
     return arr

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "unbroadcast", "as_array"]
+__all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "unbroadcast", "as_array", "non_finite"]
 
 _GRAD_ENABLED = True
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -77,6 +77,17 @@ def as_array(x: Any, name: str = "x", dtype: Any = None) -> np.ndarray:
     else:
         target = np.dtype(np.float64)
     return arr.astype(target, copy=False)
+
+
+def non_finite(x: np.ndarray) -> tuple[int, tuple[int, ...]] | None:
+    """``(count, index of the first)`` of the NaN and inf entries of ``x``, or None if all are finite.
+
+    The one scan behind every "non-finite input" message in the package.
+    """
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return None
+    return int(bad.sum()), tuple(int(i) for i in np.argwhere(bad)[0])
 
 
 class Tensor:
