@@ -119,8 +119,8 @@ def gradcheck(
     ...
     vae_np.gradcheck.GradcheckError: gradcheck failed for input 'x' at index (0, 1): ...
     """
-    arrays = [_checked_input(x, _name(f, names, i, len(inputs))) for i, x in enumerate(inputs)]
     labels = [_name(f, names, i, len(inputs)) for i in range(len(inputs))]
+    arrays = [_checked_input(x, label) for x, label in zip(inputs, labels)]
     rng = np.random.default_rng(seed)
 
     leaves = [Tensor(a.copy(), requires_grad=True) for a in arrays]

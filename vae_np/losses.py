@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .gaussian import _checked, _first_bad
-from .tensor import Function, Tensor, as_array
+from .gaussian import _checked
+from .tensor import Function, Tensor, as_array, non_finite
 
 __all__ = ["mse", "sse", "bernoulli_nll", "gaussian_nll", "cross_entropy"]
 
@@ -54,12 +54,10 @@ def _finite(out: Tensor, op: str, **inputs: Any) -> Tensor:
         return out
     for name, value in inputs.items():
         arr = as_array(value, name)
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            idx = _first_bad(bad)
-            raise ValueError(
-                f"{op}: {name} holds {int(bad.sum())} non-finite value(s), the first {arr[idx]} at index {idx}"
-            )
+        found = non_finite(arr)
+        if found:
+            count, idx = found
+            raise ValueError(f"{op}: {name} holds {count} non-finite value(s), the first {arr[idx]} at index {idx}")
     return out
 
 

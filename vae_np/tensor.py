@@ -119,9 +119,8 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
-        if requires_grad and not isinstance(data, Tensor):
-            kind = np.asarray(data).dtype.kind if isinstance(data, np.ndarray) else "f"
-            if kind in "biu":
+        if requires_grad and isinstance(data, np.ndarray):
+            if data.dtype.kind in "biu":
                 raise TypeError(
                     f"requires_grad=True needs floating-point data, got an array of dtype "
                     f"{data.dtype}; convert it first, e.g. x.astype(np.float64)"
