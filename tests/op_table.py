@@ -106,6 +106,49 @@ CASES = [
     Case("maximum/broadcast", vn.maximum, apart((3, 4), (4,)), np.maximum),
     Case("where", lambda x, y: vn.where(np.array([[True], [False], [True]]), x, y), normal((3, 4), (4,)),
          lambda x, y: np.where(np.array([[True], [False], [True]]), x, y)),
+    # abs, clip
+    Case("abs", vn.abs, apart((3, 4)), np.abs),
+    Case("clip", lambda x: vn.clip(x, -0.5, 0.7), normal((3, 4)), lambda x: np.clip(x, -0.5, 0.7)),
+    Case("clip/array-low-only", lambda x: vn.clip(x, low=np.array([-1.0, -0.5, 0.0, 0.3])), normal((3, 4)),
+         lambda x: np.maximum(x, np.array([-1.0, -0.5, 0.0, 0.3]))),
+    # diagonals and triangles
+    Case("diagonal", vn.diagonal, normal((2, 3, 3)), lambda x: np.diagonal(x, axis1=1, axis2=2)),
+    Case("diagonal/offset-and-axes", lambda x: vn.diagonal(x, -1, 2, 0), normal((3, 2, 4)), lambda x: np.diagonal(x, -1, 2, 0)),
+    Case("diag_embed", vn.diag_embed, normal((2, 3)), lambda d: np.stack([np.diag(r) for r in d])),
+    Case("diag_embed/offset", lambda d: vn.diag_embed(d, 2), normal((2, 3)), lambda d: np.stack([np.diag(r, 2) for r in d])),
+    Case("trace", vn.trace, normal((2, 3, 3)), lambda x: np.trace(x, axis1=1, axis2=2)),
+    Case("trace/offset-and-axes", lambda x: vn.trace(x, 1, 0, 2), normal((3, 2, 4)), lambda x: np.trace(x, 1, 0, 2)),
+    Case("tril", vn.tril, normal((2, 3, 3)), np.tril),
+    Case("tril/k", lambda x: vn.tril(x, -1), normal((3, 4)), lambda x: np.tril(x, -1)),
+    Case("triu", vn.triu, normal((2, 3, 3)), np.triu),
+    Case("triu/k", lambda x: vn.triu(x, 1), normal((4, 3)), lambda x: np.triu(x, 1)),
+    # broadcast_to, repeat
+    Case("broadcast_to", lambda x: vn.broadcast_to(x, (2, 3, 4)) * np.arange(24.0).reshape(2, 3, 4), normal((3, 1)),
+         lambda x: np.broadcast_to(x, (2, 3, 4)) * np.arange(24.0).reshape(2, 3, 4)),
+    Case("expand", lambda x: vn.expand(x, (3, 4)) * np.arange(12.0).reshape(3, 4), normal((4,)),
+         lambda x: np.broadcast_to(x, (3, 4)) * np.arange(12.0).reshape(3, 4)),
+    Case("repeat/axis", lambda x: vn.repeat(x, 2, axis=1) * np.arange(24.0).reshape(3, 8), normal((3, 4)),
+         lambda x: np.repeat(x, 2, axis=1) * np.arange(24.0).reshape(3, 8)),
+    Case("repeat/counts", lambda x: vn.repeat(x, [2, 0, 3], axis=0), normal((3, 2)), lambda x: np.repeat(x, [2, 0, 3], axis=0)),
+    Case("repeat/flattened", lambda x: vn.repeat(x, 3), normal((2, 2)), lambda x: np.repeat(x, 3)),
+    # einsum: each case against np.einsum with the same subscripts
+    *[Case(f"einsum/{name}", lambda *xs, s=spec: vn.einsum(s, *xs), normal(*shapes), lambda *xs, s=spec: np.einsum(s, *xs))
+      for name, spec, shapes in [
+          ("matmul", "ij,jk->ik", [(3, 4), (4, 2)]),
+          ("batched-matvec", "bij,bj->bi", [(2, 3, 4), (2, 4)]),
+          ("implicit-output", "ij,kj", [(3, 4), (2, 4)]),
+          ("summed-in-one-operand", "ij,k->ik", [(3, 4), (2,)]),
+          ("diagonal", "ii->i", [(3, 3)]),
+          ("batch-diagonal", "bii->bi", [(2, 3, 3)]),
+          ("trace", "ii", [(3, 3)]),
+          ("repeated-and-shared", "iij,j->i", [(3, 3, 2), (2,)]),
+          ("three-operands", "i,ij,j->", [(3,), (3, 4), (4,)]),
+          ("ellipsis", "...ij,...j->...i", [(2, 3, 4), (4,)]),
+          ("ellipsis-implicit", "i...j", [(3, 2, 4)]),
+          ("size-1-broadcast", "ij,ij->ij", [(1, 3), (4, 3)]),
+          ("ellipsis-broadcast", "i...,...->i...", [(3, 1, 2), (4, 1)]),
+          ("uppercase", "Ab,bC", [(2, 3), (3, 4)]),
+      ]],
     # composites: a value used twice, and a deep graph
     Case("used-twice", lambda x: x * x + vn.exp(x) * x, normal((3, 4)), lambda x: x * x + np.exp(x) * x),
     Case("deep-composite", lambda x, w1, w2: vn.log_softmax(vn.tanh(vn.tanh(x @ w1) @ w2 + x.sum(axis=1, keepdims=True))).mean(axis=0),
@@ -192,4 +235,51 @@ CASES += [
          lambda l: -scipy.special.log_softmax(l, axis=1)[np.arange(4), LABELS]),
     Case("cross_entropy/probabilities", lambda l: losses.cross_entropy(l, LABEL_PROBS), normal((4, 3)),
          lambda l: -(LABEL_PROBS * scipy.special.log_softmax(l, axis=1)).sum(1)),
+]
+
+
+# --- linear algebra (vae_np.linalg): references by SciPy one matrix at a time ---
+import scipy.linalg  # noqa: E402
+
+
+def lower(*shapes_b, m=3, batch=(2,), upper=False):
+    """A well-conditioned triangular L (batch, m, m) with diagonal in [1, 2], and right-hand sides."""
+    def draw(rng):
+        L = np.tril(0.5 * rng.standard_normal(batch + (m, m)), -1) + rng.uniform(1.0, 2.0, batch + (1, m)) * np.eye(m)
+        L = np.swapaxes(L, -1, -2) if upper else L
+        return (L, *(rng.standard_normal(s) for s in shapes_b))
+    return draw
+
+
+def spd(rng, batch=(2,), m=3):
+    """Symmetric positive definite A = M Mᵀ + m I."""
+    M = rng.standard_normal(batch + (m, m))
+    return (M @ np.swapaxes(M, -1, -2) + m * np.eye(m),)
+
+
+def per_matrix(f, *xs):
+    """f applied to each matrix of a batch (the leading axes broadcast), stacked back."""
+    batch = np.broadcast_shapes(*(x.shape[:-2] for x in xs))
+    flat = [np.broadcast_to(x, batch + x.shape[-2:]).reshape(-1, *x.shape[-2:]) for x in xs]
+    return np.array([f(*parts) for parts in zip(*flat)]).reshape(batch + (-1,) + np.shape(f(*(x[0] for x in flat)))[1:])
+
+
+def solve_reference(L, B, lower=True):
+    vectors = B.ndim < L.ndim
+    X = per_matrix(lambda l, b: scipy.linalg.solve_triangular(l, b, lower=lower), L, B[..., None] if vectors else B)
+    return X[..., 0] if vectors else X
+
+
+CASES += [
+    Case("solve_triangular/vectors", vn.solve_triangular, lower((2, 3)), solve_reference),
+    Case("solve_triangular/columns", vn.solve_triangular, lower((2, 3, 4)), solve_reference),
+    Case("solve_triangular/one-matrix", vn.solve_triangular, lower((3,), batch=()), solve_reference),
+    Case("solve_triangular/batch-broadcast", vn.solve_triangular, lower((4, 2, 3, 2)), solve_reference),
+    Case("solve_triangular/upper", lambda L, B: vn.solve_triangular(L, B, lower=False), lower((2, 3, 2), upper=True),
+         lambda L, B: solve_reference(L, B, lower=False)),
+    Case("cholesky", vn.cholesky, spd, lambda A: per_matrix(lambda a: scipy.linalg.cholesky(a, lower=True), A)),
+    Case("cholesky/upper", lambda A: vn.cholesky(A, upper=True), spd, lambda A: per_matrix(scipy.linalg.cholesky, A)),
+    Case("cholesky/m=1", vn.cholesky, lambda rng: spd(rng, (3,), 1), np.sqrt),
+    Case("logdet_tril", vn.logdet_tril, lower(), lambda L: np.linalg.slogdet(L)[1]),
+    Case("logdet_tril/negative-diagonal", vn.logdet_tril, lambda rng: (-lower()(rng)[0],), lambda L: np.linalg.slogdet(L)[1]),
 ]

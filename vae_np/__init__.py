@@ -7,6 +7,7 @@ hand. Its modules read like the book's table of contents:
 :mod:`vae_np.validate`     argument checks and shared constants (the bottom layer)
 :mod:`vae_np.tensor`       the Tensor, the graph and the backward pass
 :mod:`vae_np.ops`          the primitive operations, each forward with its backward
+:mod:`vae_np.linalg`       triangular solves, the Cholesky factor, log-determinants
 :mod:`vae_np.gradcheck`    finite-difference checking of any op or model
 :mod:`vae_np.gaussian`     the lecture's Gaussian pieces: L, z = μ + Lε, KL, log q, entropy
 :mod:`vae_np.losses`       MSE, SSE, Bernoulli and Gaussian likelihoods, cross-entropy
@@ -28,7 +29,9 @@ from .ops import (
     sum, mean, reshape, transpose, swapaxes, getitem, concatenate, stack,
     exp, log, sqrt, square, tanh, relu, sigmoid, softplus,
     logsumexp, log_softmax, maximum, where,
+    abs, clip, diagonal, diag_embed, trace, tril, triu, broadcast_to, expand, repeat, einsum,
 )
+from .linalg import cholesky, logdet_tril, solve_triangular
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
 from .gaussian import entropy, kl_standard_normal, log_prob, rsample, scale_tril
 from .losses import bernoulli_nll, cross_entropy, gaussian_nll, mse, sse

@@ -246,3 +246,50 @@ def choice(value: Any, name: str, choices: Iterable[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {describe(value)}")
     return value
+
+
+# ---- added by OPS
+def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
+    """``axis`` as an int in [0, ndim), from an int in [−ndim, ndim) as NumPy counts axes.
+
+    Raises TypeError for anything but an int and ValueError, naming the number of axes,
+    for one out of range.
+    """
+    value = integer(axis, name)
+    if not -ndim <= value < ndim:
+        raise ValueError(f"{name} must be an int in [{-ndim}, {ndim}) for an input with {ndim} "
+                         f"axes; got {value}")
+    return value % ndim
+
+
+def check_axes(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...]:
+    """``axis`` (None, an int or a sequence of ints) as a sorted tuple of distinct axes in
+    [0, ndim); None means every axis."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        found = [check_axis(a, ndim, name) for a in axis]
+        if len(set(found)) != len(found):
+            raise ValueError(f"{name} must not repeat an axis; got {tuple(axis)}")
+        return tuple(sorted(found))
+    return (check_axis(axis, ndim, name),)
+
+
+def boolean(value: Any, name: str) -> bool:
+    """``value`` as a Python bool: ``True``/``False`` (or NumPy's), not 0, 1, None or a string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {describe(value)}")
+    return bool(value)
+
+
+def check_domain(ok: np.ndarray, x: np.ndarray, name: str, expected: str) -> None:
+    """A ValueError unless every entry of the boolean array ``ok`` is true: ``name`` must
+    be ``expected`` (e.g. "> 0"), with the count of entries that are not and the first
+    of them with its index in ``x`` (``ok`` has ``x``'s shape or broadcasts to it)."""
+    if ok.all():
+        return
+    bad = np.argwhere(~np.broadcast_to(ok, np.broadcast_shapes(ok.shape, x.shape)))
+    first = tuple(int(i) for i in bad[0])
+    value = np.broadcast_to(x, np.broadcast_shapes(ok.shape, x.shape))[first]
+    raise ValueError(f"{name} must be {expected}; {len(bad)} entr{'y is' if len(bad) == 1 else 'ies are'} "
+                     f"not, the first is {value} at index {first}")
