@@ -280,6 +280,10 @@ CASES += [
     Case("cholesky", vn.cholesky, spd, lambda A: per_matrix(lambda a: scipy.linalg.cholesky(a, lower=True), A)),
     Case("cholesky/upper", lambda A: vn.cholesky(A, upper=True), spd, lambda A: per_matrix(scipy.linalg.cholesky, A)),
     Case("cholesky/m=1", vn.cholesky, lambda rng: spd(rng, (3,), 1), np.sqrt),
+    # the way a model uses it: A = M Mᵀ + 3I is symmetric by construction, and both of A's
+    # triangles carry gradient back to M
+    Case("cholesky/of-M-Mt", lambda M: vn.cholesky(M @ vn.swapaxes(M, -1, -2) + 3 * np.eye(3)), normal((2, 3, 3)),
+         lambda M: per_matrix(lambda a: scipy.linalg.cholesky(a, lower=True), M @ np.swapaxes(M, -1, -2) + 3 * np.eye(3))),
     Case("logdet_tril", vn.logdet_tril, lower(), lambda L: np.linalg.slogdet(L)[1]),
     Case("logdet_tril/negative-diagonal", vn.logdet_tril, lambda rng: (-lower()(rng)[0],), lambda L: np.linalg.slogdet(L)[1]),
 ]

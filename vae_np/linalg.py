@@ -3,7 +3,7 @@
 Each op is a :class:`~vae_np.tensor.Function` with its backward below its forward and the
 rule in its docstring (``g`` is the upstream gradient). Matrices are the last two axes;
 leading axes are a batch and broadcast as in NumPy. The gradients use triangular solves
-(:func:`_solve_tri`, O(m²) per right-hand side) and never form an inverse.
+(``_solve_tri``, O(m²) per right-hand side) and never form an inverse.
 
 =================================  ==========================================================
 :func:`solve_triangular`           X with L X = B, for L lower (or upper) triangular
@@ -135,8 +135,8 @@ class Cholesky(Function):
         try:
             self.L = np.linalg.cholesky(A)
         except np.linalg.LinAlgError:
-            raise ValueError(f"cholesky: A must be symmetric positive definite; the matrix of shape "
-                             f"{A.shape[-2:]} (or one in the batch {A.shape[:-2]}) is not") from None
+            which = f"one of the {A.shape[-2:]} matrices in the batch {A.shape[:-2]}" if A.ndim > 2 else "it"
+            raise ValueError(f"cholesky: A must be symmetric positive definite; {which} is not") from None
         return self.L
 
     def backward(self, g):

@@ -10,7 +10,7 @@ they accept Tensors, arrays and numbers, and check their options (axes, shapes, 
 subscripts, domains) with a clear error before any NumPy call can fail inside NumPy.
 The linear-algebra ops (triangular solves, Cholesky) are in :mod:`vae_np.linalg`.
 
-At the end, :data:`UFUNCS` and :data:`ARRAY_FUNCTIONS` map NumPy's own functions onto these
+At the end, ``UFUNCS`` and ``ARRAY_FUNCTIONS`` map NumPy's own functions onto these
 ops with NumPy's signatures, so that ``np.exp(t)``, ``np.sum(t)`` or ``np.einsum("bii->bi", L)``
 on a Tensor stay in the graph.
 """
@@ -523,50 +523,14 @@ class Square(Function):
 
 
 class Tanh(Function):
-    """z = tanh x;   dx = g ⊙ (1 − z²)
-
-    In float64 on CPUs where NumPy's tanh is scalar code, the forward calls the kernel
-    :func:`_tanh_f64`, which computes the same values faster.
-    """
+    """z = tanh x;   dx = g ⊙ (1 − z²)"""
 
     def forward(self, x):
-        self.z = _tanh_f64(x) if x.dtype == np.float64 and _TANH_F64_IS_FASTER else np.tanh(x)
+        self.z = np.tanh(x)
         return self.z
 
     def backward(self, g):
         return (g * (1 - self.z * self.z),)
-
-
-def _tanh_f64(x: np.ndarray) -> np.ndarray:
-    """tanh x for float64 x, as t / (2 − t) with t = 1 − e^(−2|x|) = −expm1(−2|x|), signed.
-
-    Exact to rounding (expm1 avoids the cancellation in 1 − e^(−2|x|) near 0), in one
-    output array and one temporary. NumPy vectorises float64 tanh only with AVX-512
-    (AVX512_SKX); on a CPU without it (the AMD EPYC with AVX2 we measured) NumPy's tanh is
-    scalar code and this is about 1.7× faster, with AVX-512 it is about 2.3× slower. So it
-    is used only when NumPy reports AVX2 but not AVX512_SKX (:data:`_TANH_F64_IS_FASTER`).
-    """
-    t = np.abs(x)
-    t *= -2
-    np.expm1(t, out=t)
-    np.negative(t, out=t)              # t = 1 − e^(−2|x|) ∈ [0, 1]
-    np.divide(t, 2 - t, out=t)         # tanh |x|
-    return np.copysign(t, x, out=t)
-
-
-def _cpu_features() -> dict:
-    """NumPy's report of the SIMD extensions of this CPU (empty if this NumPy has none)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:
-        try:
-            from numpy.core._multiarray_umath import __cpu_features__
-        except ImportError:
-            return {}
-    return __cpu_features__
-
-
-_TANH_F64_IS_FASTER = bool(_cpu_features().get("AVX2")) and not _cpu_features().get("AVX512_SKX")
 
 
 class ReLU(Function):

@@ -258,7 +258,7 @@ def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     value = integer(axis, name)
     if not -ndim <= value < ndim:
         raise ValueError(f"{name} must be an int in [{-ndim}, {ndim}) for an input with {ndim} "
-                         f"axes; got {value}")
+                         f"ax{'i' if ndim == 1 else 'e'}s; got {value}")
     return value % ndim
 
 
