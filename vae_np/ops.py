@@ -606,3 +606,11 @@ UFUNCS = {
     np.power: power, np.matmul: matmul, np.exp: exp, np.log: log, np.sqrt: sqrt,
     np.square: square, np.tanh: tanh, np.maximum: maximum,
 }
+
+# NumPy functions that Tensor.__array_function__ maps onto these ops (np.sum(t), np.stack([a, b]), …),
+# with NumPy's own positional signatures. Any other NumPy function on a Tensor that requires
+# grad raises a TypeError naming it (see vae_np.tensor).
+ARRAY_FUNCTIONS = {
+    np.sum: sum, np.mean: mean, np.reshape: reshape, np.transpose: transpose,
+    np.swapaxes: swapaxes, np.concatenate: concatenate, np.stack: stack, np.where: where,
+}
