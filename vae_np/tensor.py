@@ -559,8 +559,8 @@ class Function:
             if isinstance(x, Tensor):
                 dtype = x.data.dtype if dtype is None else np.promote_types(dtype, x.data.dtype)
         tensors = tuple(
-            x if isinstance(x, Tensor) else Tensor._result(_constant(x, dtype, cls.__name__, i), None)
-            for i, x in enumerate(inputs)
+            x if isinstance(x, Tensor) else Tensor._result(_constant(x, dtype, cls.__name__), None)
+            for x in inputs
         )
         fn = cls()
         needs = tuple(t.requires_grad for t in tensors)
@@ -579,11 +579,11 @@ class Function:
         return Tensor._result(out, None)
 
 
-def _constant(x: Any, dtype: Any, op: str, i: int) -> np.ndarray:
+def _constant(x: Any, dtype: Any, op: str) -> np.ndarray:
     """A non-Tensor input of an op takes the dtype of the op's tensors (float32 stays float32)."""
     if isinstance(x, np.ndarray) and x.dtype == dtype:
         return x
-    return as_array(x, f"input {i} of {op}", dtype)
+    return as_array(x, f"an input of {op}", dtype)
 
 
 def _forward_output(out: Any, dtype: Any, op: str) -> np.ndarray:
