@@ -90,7 +90,98 @@ def test_bad_inputs_are_refused(bad, err, match):
 
 def test_f_must_return_a_finite_tensor():
     with pytest.raises(TypeError, match="must return a vae_np.Tensor"):
-        vn.gradcheck(lambda x: np.asarray(x) * 2, X)
+        vn.gradcheck(lambda x: x.data * 2, X)
     with pytest.raises(ValueError, match="non-finite"):
         with np.errstate(invalid="ignore"):
             vn.gradcheck(lambda x: vn.log(x - 10.0), X)
+
+
+class _Net(vn.Module):
+    """y = Σ tanh(x W) · v, with the square op chosen by the test (right or wrong)."""
+
+    def __init__(self, square):
+        self.w = vn.Parameter(np.random.default_rng(0).standard_normal((3, 4)), name="w")
+        self.v = vn.Parameter(np.random.default_rng(1).standard_normal(4), name="v")
+        self.square = square
+
+    def __call__(self, x):
+        return self.square(vn.tanh(x @ self.w)) * self.v
+
+
+def test_params_mode_passes_a_right_model_and_leaves_it_as_it_was():
+    net = _Net(vn.square)
+    before = [p.data.copy() for p in net.parameters()]
+    net.w.grad = np.full((3, 4), 7.0)
+    result = vn.gradcheck(lambda: net(X), params=net.parameters())
+    assert result.ok and result.n_compared == 12 + 4
+    assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before))
+    assert np.array_equal(net.w.grad, np.full((3, 4), 7.0)) and net.v.grad is None
+    assert vn.gradcheck(lambda: net(X), params=net.parameters(), directions=3).n_compared == 6
+
+
+def test_params_mode_catches_a_wrong_backward_and_names_the_parameter():
+    net = _Net(WrongSquare.apply)
+    with pytest.raises(vn.GradcheckError, match="for parameter 'w' at index"):
+        vn.gradcheck(lambda: net(X), params=net.parameters())
+    with pytest.raises(vn.GradcheckError, match="for parameter 'first' at random direction"):
+        vn.gradcheck(lambda: net(X), params=[net.w], names=["first"], directions=2)
+
+
+@pytest.mark.parametrize("directions", [None, 2])
+def test_params_are_restored_exactly_when_f_raises(directions):
+    net = _Net(vn.square)
+    before = net.w.data.copy()
+    calls = []
+
+    def f():
+        calls.append(1)
+        if len(calls) == 3:                  # the second finite-difference evaluation
+            raise RuntimeError("boom")
+        return net(X)
+
+    with pytest.raises(RuntimeError, match="boom"):
+        vn.gradcheck(f, params=[net.w], directions=directions)
+    assert np.array_equal(net.w.data, before)
+
+
+def test_a_whole_model_in_params_mode():
+    model = vn.FullCovVAE(6, [5], 2)
+    xb = np.random.default_rng(0).random((3, 6))
+    eps = np.random.default_rng(1).standard_normal((3, 2))
+    assert vn.gradcheck(lambda: model.loss(xb, eps=eps), params=model.parameters(), directions=2).ok
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"directions": 0}, ValueError, "directions must be an int ≥ 1; got 0"),
+    ({"directions": 2.0}, TypeError, "directions must be an int"),
+    ({"directions": True}, TypeError, "directions must be an int"),
+    ({"eps": 0.0}, ValueError, r"eps must be a number in \(0"),
+    ({"eps": -1e-6}, ValueError, "eps must be a number"),
+    ({"rtol": float("nan")}, ValueError, "rtol must be a finite number"),
+    ({"atol": "1e-8"}, TypeError, "atol must be a real number"),
+    ({"seed": 1.5}, TypeError, "seed must be a numpy.random.Generator or an int seed"),
+    ({"names": ["a", "b"]}, ValueError, r"names must have one entry per input \(1\); got 2"),
+    ({"names": "x"}, TypeError, "names must be a sequence of str"),
+    ({"names": [3]}, TypeError, "names must be str; got int 3"),
+])
+def test_every_option_is_validated(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        vn.gradcheck(lambda x: x * 2.0, X, **kwargs)
+
+
+def test_f_inputs_and_params_are_validated():
+    net = _Net(vn.square)
+    with pytest.raises(TypeError, match="f must be callable; got an array"):
+        vn.gradcheck(X, X)
+    with pytest.raises(ValueError, match="nothing to check"):
+        vn.gradcheck(lambda: net(X))
+    with pytest.raises(ValueError, match="params is empty"):
+        vn.gradcheck(lambda: net(X), params=[])
+    with pytest.raises(ValueError, match="either inputs or params"):
+        vn.gradcheck(lambda x: x, X, params=net.parameters())
+    with pytest.raises(TypeError, match="params must be an iterable of Tensors"):
+        vn.gradcheck(lambda: net(X), params=net.w)
+    with pytest.raises(TypeError, match=r"params\[1\] must be a Tensor; got an array"):
+        vn.gradcheck(lambda: net(X), params=[net.w, X])
+    with pytest.raises(TypeError, match="float64 parameters; parameter 'p' has dtype float32"):
+        vn.gradcheck(lambda: net(X), params=[vn.Tensor(np.ones(2, np.float32), requires_grad=True, name="p")])

@@ -66,9 +66,11 @@ def test_float64_default_and_float32_kept():
     assert (t * 2.5 + np.ones(2)).dtype == np.float32    # constants follow the tensor
 
 
-def test_asarray_gives_the_data_and_numpy_ufuncs_stay_in_the_graph():
+def test_asarray_refuses_a_tensor_in_the_graph_and_numpy_ufuncs_stay_in_it():
     x = vn.Tensor(np.array([0.0, 1.0]), requires_grad=True)
-    assert np.asarray(x) is x.data
+    with pytest.raises(TypeError, match="requires grad"):
+        np.asarray(x)
+    assert np.asarray(x.detach()) is x.data
     y = np.exp(x) + np.ones(2) * x   # ndarray on the left still builds the graph
     assert isinstance(y, vn.Tensor)
     y.sum().backward()
@@ -239,3 +241,106 @@ def test_tanh_is_accurate_over_its_whole_range(dtype, rtol):
     z = vn.tanh(x).data
     np.testing.assert_allclose(z, np.tanh(x), rtol=rtol, atol=0)
     assert np.signbit(z[10001]) and z.dtype == dtype          # tanh(−0) = −0
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"requires_grad": "yes"}, TypeError, r"requires_grad must be a bool \(True or False\); got str 'yes'"),
+    ({"requires_grad": 1}, TypeError, "requires_grad must be a bool"),
+    ({"name": 3}, TypeError, "name must be a str or None; got int 3"),
+    ({"dtype": np.int32}, TypeError, "dtype must be float32 or float64"),
+    ({"dtype": "float16"}, TypeError, "dtype must be float32 or float64"),
+])
+def test_tensor_arguments_are_validated(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        vn.Tensor([1.0, 2.0], **kwargs)
+
+
+def test_integer_data_may_require_grad_when_a_float_dtype_is_asked_for():
+    t = vn.Tensor(np.arange(3), requires_grad=True, dtype=np.float32)
+    assert t.dtype == np.float32 and t.requires_grad
+
+
+@pytest.mark.parametrize("grad, err, match", [
+    (np.array([1.0, np.nan]), ValueError, "grad holds 1 non-finite"),
+    ("a", TypeError, "grad must be array-like numbers"),
+    (np.ones(3), ValueError, r"grad must have the tensor's shape \(2,\); got shape \(3,\)"),
+])
+def test_the_upstream_gradient_is_validated(grad, err, match):
+    x = vn.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(err, match=match):
+        (2 * x).backward(grad)
+
+
+def test_the_first_leaf_gradient_is_a_fresh_copy_and_later_ones_add():
+    x = vn.Tensor(np.ones(3), requires_grad=True)
+    g = np.array([1.0, 2.0, 3.0])
+    x.backward(g)                                   # a leaf's own backward: g itself reaches it
+    assert x.grad is not g and not np.shares_memory(x.grad, g)
+    vn.sum(x).backward()                            # Sum's backward is a read-only broadcast view
+    np.testing.assert_array_equal(x.grad, g + 1)
+    a, b = vn.Tensor(np.ones(2), requires_grad=True), vn.Tensor(np.ones(2), requires_grad=True)
+    (a + b).backward(np.ones(2))                    # Add hands the same array to both inputs
+    a.grad += 1
+    np.testing.assert_array_equal(b.grad, np.ones(2))
+
+
+class _Twice(vn.Function):
+    def forward(self, x, y):
+        return 2 * x + y
+
+    def backward(self, g):
+        return 2 * g, None                           # wrong whenever y needs a gradient
+
+
+def test_a_backward_returning_none_for_an_input_that_needs_a_gradient_is_named():
+    x = vn.Tensor(np.ones(2), requires_grad=True)
+    _Twice.apply(x, np.ones(2)).sum().backward()    # y is a constant: None is right
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    y = vn.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(ValueError, match=r"_Twice.backward returned None for input 1, which requires a gradient"):
+        _Twice.apply(x, y).sum().backward()
+
+
+def test_a_forward_or_backward_returning_a_non_array_is_named():
+    class ReturnsList(vn.Function):
+        def forward(self, x):
+            return x
+
+        def backward(self, g):
+            return ([1.0, 2.0],)
+
+    class ForwardNone(vn.Function):
+        def forward(self, x):
+            return None
+
+    x = vn.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match="ReturnsList.backward returned list .* for input 0; expected a NumPy array"):
+        ReturnsList.apply(x).sum().backward()
+    with pytest.raises(TypeError, match="ForwardNone.forward must return a NumPy array; it returned NoneType None"):
+        ForwardNone.apply(x)
+    with pytest.raises(TypeError, match="Function defines no forward"):
+        vn.Function.apply(x)
+
+
+def test_unbroadcast_refuses_an_impossible_target():
+    g = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"shape \(4,\) cannot broadcast to g's shape \(2, 3\)"):
+        vn.unbroadcast(g, (4,))
+    with pytest.raises(ValueError, match="cannot broadcast"):
+        vn.unbroadcast(g, (1, 2, 3))                # more axes than g
+    with pytest.raises(TypeError, match="shape must be a sequence of ints"):
+        vn.unbroadcast(g, "23")
+    with pytest.raises(TypeError, match="each entry of shape must be an int"):
+        vn.unbroadcast(g, (2.0, 3))
+
+
+def test_comparisons_with_bad_operands_and_item_of_many_elements():
+    t = vn.Tensor(np.ones(3))
+    assert (t < 2).all() and not (t > np.ones(3)).any() and (t >= 1).all() and (t <= vn.Tensor(1.0)).all()
+    with pytest.raises(TypeError, match="the right operand of < must be array-like numbers; got str 'a'"):
+        t < "a"
+    with pytest.raises(ValueError, match=r">=: cannot compare a Tensor of shape \(3,\) with an operand of shape \(2,\)"):
+        t >= np.ones(2)
+    with pytest.raises(ValueError, match=r"item\(\) needs a tensor with one element; this one has shape \(3,\)"):
+        t.item()
+    assert vn.Tensor([2.5]).item() == 2.5
