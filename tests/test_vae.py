@@ -152,12 +152,12 @@ def test_corrupted_and_missing_checkpoints(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, err, match", [
-    ({"latent_dim": 0}, ValueError, "latent_dim must be positive"),
-    ({"hidden_dims": [0]}, ValueError, "hidden_dims must be positive"),
+    ({"latent_dim": 0}, ValueError, "latent_dim must be an int ≥ 1; got 0"),
+    ({"hidden_dims": [0]}, ValueError, r"hidden_dims\[0\] must be an int ≥ 1; got 0"),
     ({"likelihood": "poisson"}, ValueError, "likelihood must be one of"),
     ({"activation": "gelu"}, ValueError, "activation must be one of"),
     ({"dtype": np.int64}, TypeError, "dtype must be float32 or float64"),
-    ({"sigma": -1.0}, ValueError, "sigma must be a positive"),
+    ({"sigma": -1.0}, ValueError, r"sigma must be a number in \(0, inf\); got -1"),
 ])
 def test_bad_configuration(kwargs, err, match):
     with pytest.raises(err, match=match):
@@ -178,7 +178,7 @@ def test_bad_data(x):
         model.loss(x, eps=np.zeros((5, 2)))
     with pytest.raises(ValueError, match=rf"z must have shape \(B, {M}\)"):
         model.decode(np.zeros((2, M + 1)))
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+    with pytest.raises(ValueError, match="k must be an int ≥ 1; got 0"):
         model.iwae_bound(x, k=0)
     with pytest.raises(TypeError, match="shared base class"):
         VAE(input_dim=D)
