@@ -436,7 +436,9 @@ def log_prob(z: Any, mu: Any, L: Any) -> Tensor:
     Backward, with ``v = L⁻ᵀ u``: ``dz = −g v``, ``dμ = g v``,
     ``dL = g (tril(v uᵀ) − diag(1/Lᵢᵢ))``, summed over the draws for μ and L;
     derived in :class:`LogProb`. For z = μ + Lε drawn by :func:`rsample`, compute
-    log q from ε instead (see the module's docstring): u = ε exactly.
+    log q from ε instead (see the module's docstring): u = ε exactly. The solve
+    amplifies the rounding of z − μ by L's condition number, about (|L'|/σ)^(m−1) for
+    a small diagonal σ under entries L' below it, and can then overflow to −inf.
     """
     sizes: dict[str, int] = {}
     mu = check_shape(mu, "mu", "B m", sizes)
