@@ -388,3 +388,19 @@ def test_parameter_shapes_from_the_configuration_match_the_built_model():
         for hidden in ([], [7], [9, 4]):
             model = _model(cls, hidden_dims=hidden)
             assert _parameter_shapes(model.config) == {n: p.shape for n, p in model.named_parameters()}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("logit", [-1e4, 1e4])
+def test_decoder_logits_of_1e4_stay_finite_through_the_objectives(dtype, logit, x):
+    model = _model(dtype=dtype)
+    last = model.decoder.layers[-1]
+    last.weight.data[...] = 0
+    last.bias.data[...] = logit
+    x_bin = (x > 0.5).astype(dtype)
+    assert np.all(np.isfinite(model.iwae_bound(x_bin, k=4, rng=0)))
+    for loss in (model.loss(x_bin, rng=0), model.iwae_loss(x_bin, 3, rng=0)):
+        model.zero_grad()
+        loss.backward()
+        assert np.isfinite(loss.item()) and loss.item() > 0
+        assert all(np.all(np.isfinite(p.grad)) for p in model.parameters())

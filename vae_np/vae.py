@@ -8,8 +8,20 @@ Encoder (the inference model q_φ(z|x))::
     z = μ + L ε,  ε ~ N(0, I)            vae_np.gaussian.rsample
 
 Decoder (the generative model p_θ(x|z)): an MLP from z to x̂ (Bernoulli logits, or the
-mean of a Gaussian). The loss is the negative ELBO, KL(q(z|x) ‖ N(0, I)) plus the
-reconstruction error, averaged over the batch, in nats per example.
+mean of a Gaussian). The objectives, each averaged over the batch:
+
+=================================  ==========================================================
+:meth:`VAE.loss` / ``neg_elbo``    KL(q(z|x) ‖ N(0, I)) + reconstruction error (β·KL with
+                                   ``beta``), one draw of ε per example
+:meth:`VAE.iwae_loss`              −log (1/k) Σᵢ p(x, zᵢ)/q(zᵢ|x), differentiable (train on it)
+:meth:`VAE.iwae_bound`             the same estimate of log p(x) per example, for evaluation
+=================================  ==========================================================
+
+Units: nats per example. The Bernoulli and Gaussian likelihoods' reconstruction error
+is −log p(x|z); the lecture's ``"mse"`` is the per-example mean squared error, which is
+−log p(x|z) of a Gaussian with variance d/2 minus the constant
+:attr:`VAE.reconstruction_offset`. The IWAE numbers include that constant, so add it to
+an mse model's negative ELBO to compare the two on one scale.
 
 :class:`DiagonalVAE` is the factorised posterior of the previous lecture (Model 1): the
 same code without the L' head, so L = diag(σ).
@@ -331,7 +343,7 @@ class VAE(Module):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the configuration and parameters to a ``.npz`` file (no pickle), atomically.
 
-        As :meth:`Module.save`, with the configuration stored beside the parameters, so
+        As :meth:`vae_np.nn.Module.save`, with the configuration stored beside the parameters, so
         that :meth:`VAE.load` can rebuild the model. Returns the path written (``.npz``
         appended unless present).
         """
