@@ -309,15 +309,15 @@ class VAE(Module):
 
         Returns
         -------
-        (B,) array of log p(x) estimates in nats (negate for a negative log-likelihood),
-        for ``"mse"`` including :attr:`reconstruction_offset`.
+        (B,) float64 array of log p(x) estimates in nats (negate for a negative
+        log-likelihood), for ``"mse"`` including :attr:`reconstruction_offset`.
         """
         k = positive_int(k, "k")
         max_rows = positive_int(max_rows, "max_rows")
         rng = as_rng(rng, "rng", default=self.rng)
         x = self._input(x)
         B, m = x.shape[0], self.latent_dim
-        log_w = np.empty((k, B), dtype=self.dtype)
+        log_w = np.empty((k, B))  # float64: the average over k is taken in double precision
         per_chunk = max(1, max_rows // B)
         with no_grad():
             mu, log_sigma, L = self._encode(x)
