@@ -207,7 +207,7 @@ class VAE(Module):
         mu, log_sigma, L = self._encode(x)
         z = gaussian.rsample(mu, L, self._noise(eps, rng, mu.shape))
         rec = self._reconstruction(self.decoder(z), x)
-        kl = gaussian.kl_standard_normal(mu, log_sigma, L)
+        kl = self._kl(mu, log_sigma, L)
         return NegELBO(total=(beta * kl + rec).mean(), kl=kl, rec=rec)
 
     def loss(self, x: Any, eps: Any = None, rng: Any = None, *, beta: float = 1.0, checked: bool = False) -> Tensor:
@@ -277,6 +277,13 @@ class VAE(Module):
         if self.likelihood == "mse":
             return 0.5 * self.input_dim * math.log(math.pi * self.input_dim)
         return 0.0
+
+    @staticmethod
+    def _kl(mu: Tensor, log_sigma: Tensor, L: Tensor) -> Tensor:
+        """KL(q(z|x) ‖ N(0, I)) of the model's own posterior. Its L was made from this
+        log_sigma by scale_tril, so :func:`vae_np.kl_standard_normal`'s check that they
+        agree (an O(B·m) pass of logs) is skipped; a NaN is still traced to its input."""
+        return finite_result(gaussian.KLStandardNormal.apply(mu, log_sigma, L), "kl_standard_normal", mu=mu, L=L)
 
     def _reconstruction(self, out: Tensor, x: np.ndarray) -> Tensor:
         """The per-example ``rec`` of checked data x, (B,): the loss ops run without
