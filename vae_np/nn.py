@@ -150,6 +150,8 @@ class Module:
         ------
         FileNotFoundError
             Naming the path when neither ``path`` nor ``path + ".npz"`` exists.
+        OSError
+            Naming the path when it cannot be read (permissions).
         ValueError
             Naming the file when it is not a readable ``.npz``, or its names, shapes or
             values do not fit this module (the parameters are unchanged then).
@@ -265,6 +267,8 @@ def read_npz(path: Path, expected: Callable[[dict[str, tuple]], dict[str, tuple[
             return out
     except FileNotFoundError:
         raise
+    except (PermissionError, IsADirectoryError) as err:  # faults of the file system, not of the file
+        raise OSError(f"cannot read checkpoint {path}: {err.strerror}") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
         raise ValueError(f"could not read checkpoint {path}: {err}") from None
 

@@ -362,6 +362,10 @@ class VAE(Module):
     def load(cls, path: str | os.PathLike) -> "VAE":
         """Rebuild a model saved by :meth:`save` (a class method: ``VAE.load(path)``).
 
+        Unlike :meth:`vae_np.nn.Module.load`, which fills an existing module in place,
+        this builds a new model from the stored configuration and returns it; an
+        instance it is called on is left unchanged.
+
         ``VAE.load`` returns whichever model the file holds; ``FullCovVAE.load`` and
         ``DiagonalVAE.load`` also check that it is theirs. ``path`` may omit ``.npz``.
         The stored configuration is checked (its keys, their types and values, the
