@@ -226,10 +226,12 @@ BAD_INPUTS = {
                          r"log_sigma must have shape \(B, m\) with B = 2, m = 3; got shape \(2, 2\)"),
     "kl/L-ndim": (lambda: kl_standard_normal(Z, Z, Z), ValueError,
                   r"L must have shape \(B, m, m\) with B = 2, m = 3; got shape \(2, 3\)"),
-    "log_prob/z-ndim": (lambda: log_prob(np.zeros((2, 3, 1)), Z, I3), ValueError,
-                        r"z must have shape \(B, m\); got shape \(2, 3, 1\)"),
+    "log_prob/z-ndim": (lambda: log_prob(np.zeros((2, 3, 1, 1)), Z, I3), ValueError,
+                        r"z must have shape \(B, m\) with B = 2, m = 3; got shape \(2, 3, 1, 1\)"),
+    "log_prob/z-samples-batch": (lambda: log_prob(np.zeros((4, 3, 3)), Z, I3), ValueError,
+                                 r"z must have shape \(k, B, m\) with B = 2, m = 3; got shape \(4, 3, 3\)"),
     "log_prob/mu-batch": (lambda: log_prob(Z, np.zeros((1, 3)), I3), ValueError,
-                          r"mu must have shape \(B, m\) with B = 2, m = 3; got shape \(1, 3\)"),
+                          r"L must have shape \(B, m, m\) with B = 1, m = 3; got shape \(2, 3, 3\)"),
     "log_prob/negative-diagonal": (lambda: log_prob(Z, Z, I3 - 2 * np.eye(3)), ValueError,
                                    r"L must have a positive diagonal.*L\[0, 0, 0\] = -1.0"),
     "entropy/not-square": (lambda: entropy(np.ones((2, 3, 4))), ValueError,
@@ -256,3 +258,110 @@ def test_float32_in_float32_out(op, rng):
     """Plain float32 arrays give float32 results (float32 Tensors are covered by the op table)."""
     inputs = [x.astype(np.float32) for x in gaussian_inputs(*ARGUMENTS[op])(rng)]
     assert op(*inputs).dtype == np.float32
+
+
+# ---------------------------------------------------------------------------------------
+# A leading sample axis: k draws per example against one μ and L
+# ---------------------------------------------------------------------------------------
+def _flat(a, k):
+    """(B, ...) repeated for k draws and flattened: (k·B, ...)."""
+    return np.broadcast_to(a, (k, *a.shape)).reshape(-1, *a.shape[1:])
+
+
+@pytest.mark.parametrize("op", ["rsample", "log_prob"])
+def test_a_sample_axis_gives_the_flattened_values_and_summed_gradients(op, rng):
+    k, B, m = 4, 3, 2
+    mu0, L0 = rng.standard_normal((B, m)), scale_matrix(rng, B, m)
+    pts0 = rng.standard_normal((k, B, m))
+    f = rsample if op == "rsample" else (lambda mu, L, z: log_prob(z, mu, L))
+    g = rng.standard_normal((k, B, m) if op == "rsample" else (k, B))
+
+    mu, L, pts = (vn.Tensor(a, requires_grad=True) for a in (mu0, L0, pts0))
+    out = f(mu, L, pts)
+    out.backward(g)
+    mu_f, L_f, pts_f = (vn.Tensor(a, requires_grad=True) for a in (_flat(mu0, k), _flat(L0, k), pts0.reshape(k * B, m)))
+    ref = f(mu_f, L_f, pts_f)
+    ref.backward(g.reshape(ref.shape))
+    np.testing.assert_allclose(out.data.reshape(ref.shape), ref.data, rtol=1e-13)
+    np.testing.assert_allclose(mu.grad, mu_f.grad.reshape(k, B, m).sum(0), rtol=1e-12)
+    np.testing.assert_allclose(L.grad, L_f.grad.reshape(k, B, m, m).sum(0), rtol=1e-12)
+    np.testing.assert_allclose(pts.grad, pts_f.grad.reshape(k, B, m), rtol=1e-12)
+    assert vn.gradcheck(f, mu0, L0, pts0).ok
+
+
+# ---------------------------------------------------------------------------------------
+# The KL refuses a log_sigma that does not belong to L
+# ---------------------------------------------------------------------------------------
+def test_kl_refuses_a_log_sigma_that_is_not_log_diag_L(rng):
+    mu, L = rng.standard_normal((3, 4)), scale_matrix(rng, 3, 4)
+    log_sigma = np.log(np.diagonal(L, axis1=1, axis2=2))
+    kl_standard_normal(mu, log_sigma, L)                        # consistent: fine
+    for wrong in (2 * log_sigma + 0.1, log_sigma + 1e-3, np.zeros((3, 4)) + 0.3):
+        with pytest.raises(ValueError, match="log_sigma must be log diag"):
+            kl_standard_normal(mu, wrong, L)
+    with pytest.raises(ValueError, match=r"log_sigma\[1, 2\] = nan"):
+        kl_standard_normal(mu, _nan_at(log_sigma, (1, 2)), L)
+
+
+def _nan_at(a, index):
+    out = a.copy()
+    out[index] = np.nan
+    return out
+
+
+def test_kl_accepts_float32_rounding_of_sigma(rng):
+    """σ computed in float32 and used in float64 (as the book does with a float32 model)."""
+    log_sigma = rng.uniform(-30, 30, (4, 3)).astype(np.float32)
+    L = scale_tril(log_sigma, rng.standard_normal((4, 3, 3)).astype(np.float32)).data
+    kl32 = kl_standard_normal(rng.standard_normal((4, 3)).astype(np.float32), log_sigma, L)
+    kl64 = kl_standard_normal(np.zeros((4, 3)), log_sigma.astype(float), L.astype(float))
+    assert kl32.dtype == np.float32 and np.all(np.isfinite(kl32.data)) and np.all(np.isfinite(kl64.data))
+
+
+def test_nan_reaching_an_op_names_the_input(rng):
+    mu, L = rng.standard_normal((2, 3)), scale_matrix(rng, 2, 3)
+    log_sigma = np.log(np.diagonal(L, axis1=1, axis2=2))
+    with pytest.raises(vn.NonFiniteError, match=r"kl_standard_normal: mu holds 1 non-finite value\(s\), the first nan at index \(1, 0\)"):
+        kl_standard_normal(_nan_at(mu, (1, 0)), log_sigma, L)
+    with pytest.raises(vn.NonFiniteError, match=r"log_prob: L holds 1 non-finite value\(s\), the first nan at index \(0, 2, 1\)"):
+        log_prob(mu + 1, mu, _nan_at(L, (0, 2, 1)))
+    with pytest.raises(vn.NonFiniteError, match=r"rsample: eps holds"):
+        rsample(mu, L, _nan_at(mu, (0, 0)))
+    with pytest.raises(vn.NonFiniteError, match="log_sigma"):
+        scale_tril(_nan_at(log_sigma, (0, 0)), L)
+
+
+# ---------------------------------------------------------------------------------------
+# log σ in [−30, 30]: finite values and gradients in both dtypes
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("log_sigma_value", [-30.0, 30.0])
+def test_extreme_log_sigma_gives_finite_values_and_gradients(dtype, log_sigma_value, rng):
+    B, m = 3, 4
+    ls0 = np.full((B, m), log_sigma_value, dtype)
+    Lp0 = rng.standard_normal((B, m, m)).astype(dtype)
+    mu0, eps0 = (rng.standard_normal((2, B, m))).astype(dtype)
+
+    def run(f, *arrays):
+        ts = [vn.Tensor(a, requires_grad=True) for a in arrays]
+        out = f(*ts)
+        out.backward(np.ones(out.shape, dtype))
+        assert out.dtype == dtype and np.all(np.isfinite(out.data)), f
+        grads = [t.grad for t in ts if t.grad is not None]
+        assert grads and all(g.dtype == dtype and np.all(np.isfinite(g)) for g in grads), f
+        return out.data
+
+    def with_L(f):
+        return lambda mu, ls, Lp, eps: f(mu, ls, scale_tril(ls, Lp), eps)
+
+    L = run(lambda ls, Lp: scale_tril(ls, Lp), ls0, Lp0)
+    np.testing.assert_array_equal(np.diagonal(L, axis1=1, axis2=2), np.exp(ls0))
+    run(with_L(lambda mu, ls, L, eps: rsample(mu, L, eps)), mu0, ls0, Lp0, eps0)
+    run(with_L(lambda mu, ls, L, eps: kl_standard_normal(mu, ls, L)), mu0, ls0, Lp0, eps0)
+    # log_prob solves L u = z − μ: with a tiny diagonal under sizable L' entries, L is so
+    # ill-conditioned (κ ~ (|L'|/σ)^(m−1)) that the rounding of z overflows u, so the
+    # extremes are checked on a diagonal L (the model takes log q from ε instead)
+    run(with_L(lambda mu, ls, L, eps: log_prob(rsample(mu, L, eps), mu, L)), mu0, ls0, 0 * Lp0, eps0)
+    run(with_L(lambda mu, ls, L, eps: entropy(L)), mu0, ls0, Lp0, eps0)
+    H = entropy(scale_tril(ls0, Lp0)).data
+    np.testing.assert_allclose(H, 0.5 * m * (1 + np.log(2 * np.pi)) + m * log_sigma_value, rtol=1e-6)

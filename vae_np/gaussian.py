@@ -22,8 +22,20 @@ and :func:`solve_lower` / :func:`solve_upper` are the batched triangular solves 
 :func:`log_prob` uses (plain NumPy, not ops).
 
 Shapes: ``B`` is the batch size and ``m`` the latent dimension; ``mu: (B, m)``,
-``L: (B, m, m)``. Everything costs O(B·m²): Tr(LLᵀ) = ‖L‖²_F, log det Σ = 2 Σ log Lᵢᵢ
-and L⁻¹r by substitution. No inverse, determinant or product LLᵀ is ever formed.
+``L: (B, m, m)``. :func:`rsample`'s ``eps`` and :func:`log_prob`'s ``z`` may carry a
+leading sample axis, ``(k, B, m)``: k draws per example against the same μ and L, which
+are broadcast (and their gradients summed over the k draws) without a copy. Everything
+costs O(B·m²) per draw: Tr(LLᵀ) = ‖L‖²_F, log det Σ = 2 Σ log Lᵢᵢ and L⁻¹r by
+substitution. No inverse, determinant or product LLᵀ is ever formed.
+
+Where z was drawn as z = μ + Lε, log q(z) is better computed from ε itself,
+``−½‖ε‖² − Σᵢ log σᵢ − (m/2) log 2π`` (exact, since L⁻¹(z − μ) = ε), than by
+:func:`log_prob`'s solve, which loses ~log₁₀(1/σ) digits to the rounding of z − μ; the
+model's IWAE code does so.
+
+Inputs are checked for shape (cheaply: no scan of the data). A result that comes out
+NaN or inf is traced back to the input that holds NaN or inf, which is named in a
+:class:`~vae_np.validate.NonFiniteError` (a ValueError); only then are the inputs scanned.
 
 ``L`` is lower triangular by contract, which is not checked (it would cost a scan):
 :func:`log_prob` and :func:`entropy` read only its lower triangle, while :func:`rsample`
@@ -39,9 +51,28 @@ from typing import Any
 import numpy as np
 
 from .tensor import Function, Tensor
-from .validate import LOG_2PI, check_shape
+from .validate import LOG_2PI, NonFiniteError, as_array, check_shape, finite_result
 
-__all__ = ["scale_tril", "rsample", "kl_standard_normal", "log_prob", "entropy", "solve_lower", "solve_upper"]
+__all__ = ["scale_tril", "rsample", "kl_standard_normal", "log_prob", "entropy", "solve_lower", "solve_upper",
+           "LOG_SIGMA_TOL"]
+
+LOG_SIGMA_TOL = 1e-5
+"""How closely :func:`kl_standard_normal`'s ``log_sigma`` must match log diag(L): within
+``LOG_SIGMA_TOL · (1 + |log σᵢ|)``. Loose enough for float32 rounding of σ = exp(log σ)
+(about 10⁻⁷ (1 + |log σ|)) and for finite-difference checks (steps of 10⁻⁶), tight
+enough to refuse every real mismatch (L' for L, log σ² for log σ, another batch's σ)."""
+
+
+def _sample_shape(x: Any, name: str, sizes: dict[str, int]) -> Any:
+    """``x`` of shape (B, m), or (k, B, m) with a leading sample axis."""
+    return check_shape(x, name, "k B m" if as_array(x, name).ndim == 3 else "B m", sizes)
+
+
+def _outer_summed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ over leading sample axes of the outer products aᵢ bⱼ: (..., B, m), (..., B, m) → (B, m, m)."""
+    B, m = a.shape[-2:]
+    return np.einsum("kbi,kbj->bij", a.reshape(-1, B, m), b.reshape(-1, B, m))
+
 
 def _first_bad(bad: np.ndarray) -> tuple[int, ...]:
     """Index of the first True element of a boolean array."""
@@ -79,7 +110,7 @@ class ScaleTril(Function):
             idx = _first_bad(bad)
             info = np.finfo(sigma.dtype)
             lo, hi = math.log(info.smallest_subnormal), math.log(info.max)
-            raise ValueError(
+            raise NonFiniteError(
                 f"scale_tril: log_sigma[{', '.join(map(str, idx))}] = {log_sigma[idx]} gives σ = exp(log_sigma) = "
                 f"{sigma[idx]}; σ must be finite and positive, so log_sigma must lie in ({lo:.1f}, {hi:.1f}) "
                 f"in {sigma.dtype}"
@@ -101,7 +132,9 @@ class RSample(Function):
     """z = μ + L ε  (per example);   dμ = g,  dL = g εᵀ,  dε = Lᵀ g
 
     zᵢ = μᵢ + Σⱼ Lᵢⱼ εⱼ, so ∂z/∂μ is the identity, ∂zᵢ/∂Lᵢⱼ = εⱼ (the outer product
-    g εᵀ collects them) and ∂zᵢ/∂εⱼ = Lᵢⱼ (a product with Lᵀ).
+    g εᵀ collects them) and ∂zᵢ/∂εⱼ = Lᵢⱼ (a product with Lᵀ). With k draws per
+    example (ε of shape (k, B, m)), μ and L are shared by the draws, so their gradients
+    are summed over them: dL = Σₖ gₖ εₖᵀ, and the engine sums dμ.
     """
 
     def forward(self, mu, L, eps):
@@ -109,7 +142,7 @@ class RSample(Function):
         return mu + (L @ eps[..., None])[..., 0]
 
     def backward(self, g):
-        dL = g[..., :, None] * self.eps[..., None, :] if self.needs_grad[1] else None
+        dL = _outer_summed(g, self.eps) if self.needs_grad[1] else None
         deps = (np.swapaxes(self.L, -1, -2) @ g[..., None])[..., 0] if self.needs_grad[2] else None
         return g, dL, deps
 
@@ -133,8 +166,11 @@ def scale_tril(log_sigma: Any, L_prime: Any) -> Tensor:
     Raises
     ------
     ValueError
-        For wrong shapes, or when exp(log σ) overflows to inf or underflows to 0 (or is
-        NaN): the message names ``log_sigma``, the offending value and its index.
+        For wrong shapes.
+    vae_np.NonFiniteError
+        (a ValueError) When exp(log σ) overflows to inf or underflows to 0, or is NaN:
+        the message names ``log_sigma``, the offending value, its index and the range
+        of log σ the dtype can hold (about (−745, 709) in float64, (−103, 88) in float32).
 
     Notes
     -----
@@ -156,23 +192,31 @@ def rsample(mu: Any, L: Any, eps: Any) -> Tensor:
     L : (B, m, m)
         Scale matrices (lower triangular in the model; any square matrix gives
         Cov(z) = L Lᵀ).
-    eps : (B, m)
-        Standard normal noise, ε ~ N(0, I), drawn by the caller.
+    eps : (B, m) or (k, B, m)
+        Standard normal noise, ε ~ N(0, I), drawn by the caller; with a leading axis,
+        k draws per example.
 
     Returns
     -------
-    Tensor, (B, m)
+    Tensor, eps's shape: (B, m) or (k, B, m)
         z ~ N(μ, L Lᵀ) when ε ~ N(0, I).
+
+    Raises
+    ------
+    ValueError
+        For shapes that do not fit; :class:`vae_np.NonFiniteError` naming the input
+        that holds NaN or inf when z is not finite.
 
     Notes
     -----
-    Backward: ``dμ = g``, ``dL = g εᵀ`` (an outer product per example), ``dε = Lᵀ g``.
+    Backward: ``dμ = g``, ``dL = g εᵀ`` (an outer product per example), ``dε = Lᵀ g``;
+    with k draws, dμ and dL are summed over them.
     """
     sizes: dict[str, int] = {}
     mu = check_shape(mu, "mu", "B m", sizes)
     L = check_shape(L, "L", "B m m", sizes)
-    eps = check_shape(eps, "eps", "B m", sizes)
-    return RSample.apply(mu, L, eps)
+    eps = _sample_shape(eps, "eps", sizes)
+    return finite_result(RSample.apply(mu, L, eps), "rsample", mu=mu, L=L, eps=eps)
 
 
 # ---------------------------------------------------------------------------------------
@@ -209,9 +253,11 @@ def kl_standard_normal(mu: Any, log_sigma: Any, L: Any) -> Tensor:
     mu : (B, m)
         Means of q.
     log_sigma : (B, m)
-        Must be the log of L's diagonal, ``log Lᵢᵢ`` (as it is when ``L =
-        scale_tril(log_sigma, L_prime)``). It supplies log det Σ = 2 Σ log σᵢ. Not
-        checked: a ``log_sigma`` that does not match L gives a number that is not a KL.
+        The log of L's diagonal, log σᵢ = log Lᵢᵢ, as it is when ``L =
+        scale_tril(log_sigma, L_prime)``. It supplies log det Σ = 2 Σᵢ log σᵢ, so it
+        must belong to this L: it is checked, in O(B·m), to agree with log Lᵢᵢ within
+        ``LOG_SIGMA_TOL · (1 + |log σᵢ|)`` (10⁻⁵: float32 rounding passes, a real
+        mismatch does not), and a ValueError names the first entry that does not.
     L : (B, m, m)
         Lower-triangular scale matrices with diagonal σ, Σ = L Lᵀ.
 
@@ -219,6 +265,14 @@ def kl_standard_normal(mu: Any, log_sigma: Any, L: Any) -> Tensor:
     -------
     Tensor, (B,)
         The KL divergence of each example, ≥ 0, and 0 only for μ = 0, L = I.
+
+    Raises
+    ------
+    ValueError
+        For wrong shapes, or a ``log_sigma`` that is not log diag(L) (including a NaN
+        in either, or a diagonal entry of L that is not positive);
+        :class:`vae_np.NonFiniteError` naming ``mu`` or ``L`` when one of them holds
+        NaN or inf.
 
     Notes
     -----
@@ -230,7 +284,23 @@ def kl_standard_normal(mu: Any, log_sigma: Any, L: Any) -> Tensor:
     mu = check_shape(mu, "mu", "B m", sizes)
     log_sigma = check_shape(log_sigma, "log_sigma", "B m", sizes)
     L = check_shape(L, "L", "B m m", sizes)
-    return KLStandardNormal.apply(mu, log_sigma, L)
+    _check_log_diagonal(as_array(log_sigma, "log_sigma"), as_array(L, "L"))
+    return finite_result(KLStandardNormal.apply(mu, log_sigma, L), "kl_standard_normal", mu=mu, L=L)
+
+
+def _check_log_diagonal(log_sigma: np.ndarray, L: np.ndarray) -> None:
+    """A ValueError unless log_sigma = log diag(L) within LOG_SIGMA_TOL · (1 + |log σ|)."""
+    d = np.diagonal(L, axis1=-2, axis2=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_d = np.log(d)
+        ok = np.abs(log_d - log_sigma) <= LOG_SIGMA_TOL * (1 + np.abs(log_sigma))
+    if not ok.all():  # also catches NaN, which fails every comparison
+        b, i = _first_bad(~ok)
+        raise ValueError(
+            f"kl_standard_normal: log_sigma must be log diag(L), the log of L's diagonal σᵢ = Lᵢᵢ; got "
+            f"log_sigma[{b}, {i}] = {log_sigma[b, i]} but L[{b}, {i}, {i}] = {d[b, i]} (log {log_d[b, i]}). "
+            f"Pass the log_sigma that made L = scale_tril(log_sigma, L_prime)"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -248,7 +318,8 @@ def solve_lower(L: np.ndarray, r: np.ndarray) -> np.ndarray:
     L : (..., m, m)
         Lower triangular with a non-zero diagonal.
     r : (..., m)
-        Right-hand sides, with L's leading axes.
+        Right-hand sides; their leading axes broadcast against L's, so r of shape
+        (k, B, m) solves against each of the B matrices k times.
 
     Returns
     -------
@@ -297,18 +368,18 @@ class LogProb(Function):
         self.L = L
         self.u = solve_lower(L, z - mu)
         m = z.shape[-1]
-        return -0.5 * np.einsum("bi,bi->b", self.u, self.u) - np.log(self.diag).sum(axis=-1) - 0.5 * m * LOG_2PI
+        return -0.5 * np.einsum("...i,...i->...", self.u, self.u) - np.log(self.diag).sum(axis=-1) - 0.5 * m * LOG_2PI
 
     def backward(self, g):
         v = solve_upper(np.swapaxes(self.L, -1, -2), self.u)
-        gv = g[:, None] * v
+        gv = g[..., None] * v
         dz = -gv if self.needs_grad[0] else None
-        dmu = gv if self.needs_grad[1] else None
+        dmu = gv if self.needs_grad[1] else None  # summed over draws by the engine
         dL = None
-        if self.needs_grad[2]:
-            dL = np.tril(gv[:, :, None] * self.u[:, None, :])
+        if self.needs_grad[2]:  # summed over draws: Σₖ gₖ (tril(vₖ uₖᵀ) − diag(1/Lᵢᵢ))
+            dL = np.tril(_outer_summed(gv, self.u))
             i = np.arange(dL.shape[-1])
-            dL[:, i, i] -= g[:, None] / self.diag
+            dL[:, i, i] -= g.reshape(-1, len(self.diag)).sum(axis=0)[:, None] / self.diag
         return dz, dmu, dL
 
 
@@ -339,9 +410,9 @@ def log_prob(z: Any, mu: Any, L: Any) -> Tensor:
 
     Parameters
     ----------
-    z : (B, m)
-        Points at which to evaluate the density (flatten several samples per example
-        into the batch).
+    z : (B, m) or (k, B, m)
+        Points at which to evaluate the density; with a leading axis, k points per
+        example, each against its example's μ and L.
     mu : (B, m)
         Means.
     L : (B, m, m)
@@ -350,20 +421,30 @@ def log_prob(z: Any, mu: Any, L: Any) -> Tensor:
 
     Returns
     -------
-    Tensor, (B,)
-        log q(z) for each example; raises ValueError for wrong shapes or a diagonal
-        entry of L that is not positive.
+    Tensor, (B,) or (k, B)
+        log q(z) for each point.
+
+    Raises
+    ------
+    ValueError
+        For wrong shapes or a diagonal entry of L that is not positive (or NaN);
+        :class:`vae_np.NonFiniteError` naming the input that holds NaN or inf when the
+        result is not finite.
 
     Notes
     -----
     Backward, with ``v = L⁻ᵀ u``: ``dz = −g v``, ``dμ = g v``,
-    ``dL = g (tril(v uᵀ) − diag(1/Lᵢᵢ))``; derived in :class:`LogProb`.
+    ``dL = g (tril(v uᵀ) − diag(1/Lᵢᵢ))``, summed over the draws for μ and L;
+    derived in :class:`LogProb`. For z = μ + Lε drawn by :func:`rsample`, compute
+    log q from ε instead (see the module's docstring): u = ε exactly. The solve
+    amplifies the rounding of z − μ by L's condition number, about (|L'|/σ)^(m−1) for
+    a small diagonal σ under entries L' below it, and can then overflow to −inf.
     """
     sizes: dict[str, int] = {}
-    z = check_shape(z, "z", "B m", sizes)
     mu = check_shape(mu, "mu", "B m", sizes)
     L = check_shape(L, "L", "B m m", sizes)
-    return LogProb.apply(z, mu, L)
+    z = _sample_shape(z, "z", sizes)
+    return finite_result(LogProb.apply(z, mu, L), "log_prob", z=z, mu=mu, L=L)
 
 
 def entropy(L: Any) -> Tensor:
@@ -378,6 +459,12 @@ def entropy(L: Any) -> Tensor:
     Returns
     -------
     Tensor, (B,)
+
+    Raises
+    ------
+    ValueError
+        For a shape other than (B, m, m), or a diagonal entry that is not positive (or
+        NaN).
 
     Notes
     -----

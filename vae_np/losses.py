@@ -12,9 +12,11 @@
 ``(B,)``, so the caller decides how to combine them with the KL (``.mean()`` or ``.sum()``).
 
 Inputs may be Tensors, arrays or numbers. They are validated cheaply: shapes must
-match, and data ``x`` that must lie in a range is checked against it. A loss that comes
-out NaN or inf is traced back to the input that holds a NaN or inf, which is then named
-in a ValueError; this scan runs only when the result is not finite.
+match, data ``x`` that must lie in a range is checked against it, and σ must be finite
+and positive. A loss that comes out NaN or inf is traced back to the input that holds a
+NaN or inf, which is then named in a :class:`~vae_np.validate.NonFiniteError` (a
+ValueError); this scan runs only when the result is not finite
+(:func:`vae_np.validate.finite_result`).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import numpy as np
 from scipy import special
 
 from .tensor import Function, Tensor
-from .validate import LOG_2PI, as_array, check_shape, non_finite
+from .validate import LOG_2PI, as_array, check_shape, describe, finite_result
 
 __all__ = ["mse", "sse", "bernoulli_nll", "gaussian_nll", "cross_entropy"]
 
@@ -39,23 +41,6 @@ def _same_shape(a: Any, b: Any, names: tuple[str, str] = ("x_hat", "x"), per_exa
     if a_arr.shape != b_arr.shape:
         raise ValueError(f"{names[0]} has shape {a_arr.shape} but {names[1]} has shape {b_arr.shape}")
     return (a if isinstance(a, Tensor) else a_arr), (b if isinstance(b, Tensor) else b_arr)
-
-
-def _finite(out: Tensor, op: str, **inputs: Any) -> Tensor:
-    """``out`` if it is finite; otherwise a ValueError naming the input that holds NaN or inf.
-
-    Only a non-finite loss triggers the scan of the inputs. If they are all finite (the
-    loss overflowed), ``out`` is returned as it is.
-    """
-    if np.all(np.isfinite(out.data)):
-        return out
-    for name, value in inputs.items():
-        arr = as_array(value, name)
-        found = non_finite(arr)
-        if found:
-            count, idx = found
-            raise ValueError(f"{op}: {name} holds {count} non-finite value(s), the first {arr[idx]} at index {idx}")
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -94,9 +79,10 @@ def mse(x_hat: Any, x: Any) -> Tensor:
     Backward: ``dx̂ = (2/N) g (x̂ − x)``, ``dx = −dx̂``.
     """
     x_hat, x = _same_shape(x_hat, x, per_example=False)
-    if np.size(x) == 0:
+    n = as_array(x, "x").size
+    if n == 0:
         raise ValueError("mse: x_hat and x are empty; the mean of no errors is undefined")
-    return _finite(SquaredError.apply(x_hat, x, scale=1.0 / np.size(x)), "mse", x_hat=x_hat, x=x)
+    return finite_result(SquaredError.apply(x_hat, x, scale=1.0 / n), "mse", x_hat=x_hat, x=x)
 
 
 def sse(x_hat: Any, x: Any) -> Tensor:
@@ -106,7 +92,7 @@ def sse(x_hat: Any, x: Any) -> Tensor:
     Backward: ``dx̂ = 2 g (x̂ − x)``, ``dx = −dx̂``.
     """
     x_hat, x = _same_shape(x_hat, x, per_example=False)
-    return _finite(SquaredError.apply(x_hat, x, scale=1.0), "sse", x_hat=x_hat, x=x)
+    return finite_result(SquaredError.apply(x_hat, x, scale=1.0), "sse", x_hat=x_hat, x=x)
 
 
 # ---------------------------------------------------------------------------------------
@@ -122,13 +108,7 @@ class BernoulliNLL(Function):
 
     def forward(self, logits, x):
         self.logits, self.x = logits, x
-        nll = np.abs(logits)                  # in place: two temporaries instead of six
-        np.negative(nll, out=nll)
-        np.exp(nll, out=nll)
-        np.log1p(nll, out=nll)
-        nll += np.maximum(logits, 0)
-        nll -= x * logits
-        return nll.sum(axis=1)
+        return (np.maximum(logits, 0) - x * logits + np.log1p(np.exp(-np.abs(logits)))).sum(axis=1)
 
     def backward(self, g):
         g = g[:, None]
@@ -188,7 +168,7 @@ def bernoulli_nll(logits: Any, x: Any) -> Tensor:
     lo, hi = (data.min(), data.max()) if data.size else (0.0, 0.0)
     if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
         raise ValueError(f"bernoulli_nll: x must lie in [0, 1]; got min {lo}, max {hi}")
-    return _finite(BernoulliNLL.apply(logits, x), "bernoulli_nll", logits=logits)
+    return finite_result(BernoulliNLL.apply(logits, x), "bernoulli_nll", logits=logits)
 
 
 def gaussian_nll(x_hat: Any, x: Any, sigma: Any = 1.0) -> Tensor:
@@ -204,8 +184,8 @@ def gaussian_nll(x_hat: Any, x: Any, sigma: Any = 1.0) -> Tensor:
     x : (B, d)
         Data.
     sigma : positive number, or array/Tensor broadcastable to (B, d), e.g. (d,)
-        Standard deviations; a Tensor that requires grad gets its gradient (summed over
-        the axes it was broadcast along).
+        Standard deviations, finite and > 0; a Tensor that requires grad gets its
+        gradient (summed over the axes it was broadcast along).
 
     Returns
     -------
@@ -215,7 +195,8 @@ def gaussian_nll(x_hat: Any, x: Any, sigma: Any = 1.0) -> Tensor:
     Raises
     ------
     ValueError
-        If the shapes do not fit, or a σ is not positive (or is NaN).
+        If the shapes do not fit, or a σ is not positive and finite (0, negative, inf
+        or NaN), naming the first such entry.
 
     Notes
     -----
@@ -232,9 +213,24 @@ def gaussian_nll(x_hat: Any, x: Any, sigma: Any = 1.0) -> Tensor:
         fits = False
     if not fits:
         raise ValueError(f"gaussian_nll: sigma must be a number or broadcastable to x's shape {x.shape}, e.g. ({x.shape[1]},); got shape {s.shape}")
-    if s.size and not s.min() > 0:
-        raise ValueError(f"gaussian_nll: sigma must be positive; got min {s.min()}")
-    return _finite(GaussianNLL.apply(x_hat, x, sigma), "gaussian_nll", x_hat=x_hat, x=x)
+    with np.errstate(invalid="ignore"):
+        bad = ~((s > 0) & (s < np.inf))  # NaN fails both comparisons
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"gaussian_nll: sigma must be finite and positive; got {s[idx]}"
+                         f"{f' at index {idx}' if idx else ''} (min {np.min(s)})")
+    return finite_result(GaussianNLL.apply(x_hat, x, sigma), "gaussian_nll", x_hat=x_hat, x=x)
+
+
+def _labels_array(labels: Any) -> np.ndarray:
+    """``labels`` as an array of integers or reals (kept as given), or a TypeError."""
+    try:
+        raw = None if labels is None or isinstance(labels, (str, bytes)) else np.asarray(labels)
+    except (ValueError, TypeError):  # ragged lists
+        raw = None
+    if raw is None or raw.dtype.kind not in "biuf":
+        raise TypeError(f"labels must be integer class indices or rows of probabilities; got {describe(labels)}")
+    return raw
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,7 +291,7 @@ def cross_entropy(logits: Any, labels: Any) -> Tensor:
     """
     logits = check_shape(logits, "logits", "B C", {})
     shape = logits.shape
-    raw = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    raw = as_array(labels, "labels") if isinstance(labels, Tensor) else _labels_array(labels)
     if raw.shape not in (shape[:1], shape):
         raise ValueError(f"labels must have shape (B,) = {shape[:1]} or (B, C) = {shape}; got shape {raw.shape}")
     if raw.ndim == 1:
@@ -313,4 +309,4 @@ def cross_entropy(logits: Any, labels: Any) -> Tensor:
                 f"labels of shape (B, C) must be probability rows (non-negative, summing to 1); got min {p.min()}, "
                 f"row sums from {sums.min()} to {sums.max()}"
             )
-    return _finite(CrossEntropy.apply(logits, labels=p), "cross_entropy", logits=logits)
+    return finite_result(CrossEntropy.apply(logits, labels=p), "cross_entropy", logits=logits)

@@ -293,3 +293,46 @@ def check_domain(ok: np.ndarray, x: np.ndarray, name: str, expected: str) -> Non
     value = np.broadcast_to(x, np.broadcast_shapes(ok.shape, x.shape))[first]
     raise ValueError(f"{name} must be {expected}; {len(bad)} entr{'y is' if len(bad) == 1 else 'ies are'} "
                      f"not, the first is {value} at index {first}")
+# ---- added by GAUSS
+__all__ += ["finite_result", "positive_ints", "boolean"]
+
+
+def finite_result(out: Any, op: str, **inputs: Any) -> Any:
+    """``out`` (a Tensor or an array) if it is finite; otherwise name the input that is not.
+
+    The check a loss or Gaussian op runs on its own (small) output instead of scanning
+    its inputs on every call: only a non-finite result triggers the scan of ``inputs``
+    (given by name), and the first that holds NaN or inf is named in a
+    :class:`NonFiniteError` (a ValueError) with the count and the first index. If every
+    input is finite (the value itself overflowed), ``out`` is returned as it is.
+    """
+    if non_finite(out.data if is_tensor(out) else np.asarray(out)) is None:
+        return out
+    for name, value in inputs.items():
+        arr = as_array(value, name)
+        found = non_finite(arr)
+        if found:
+            count, idx = found
+            raise NonFiniteError(f"{op}: {name} holds {count} non-finite value(s), the first {arr[idx]} at index {idx}")
+    return out
+
+
+def positive_ints(values: Any, name: str, min_length: int = 0) -> list[int]:
+    """``values`` as a list of ints ≥ 1 (layer widths): a list, tuple or 1-D integer array
+    of at least ``min_length`` sizes. A string, a single number, None, floats (``8.5``),
+    bools and sizes < 1 are refused with the offending entry named (``hidden_dims[0]``)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = values.tolist()
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of ints ≥ 1; got {describe(values)}")
+    sizes = [positive_int(v, f"{name}[{i}]") for i, v in enumerate(values)]
+    if len(sizes) < min_length:
+        raise ValueError(f"{name} must hold at least {min_length} sizes; got {len(sizes)}")
+    return sizes
+
+
+def boolean(value: Any, name: str) -> bool:
+    """``value`` if it is a bool (or NumPy bool), else a TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {describe(value)}")
+    return bool(value)
