@@ -52,8 +52,14 @@ def _undo(self):
     self.load_state_dict(state)
 
 
-@pytest.fixture(autouse=True)
-def contract_standins(monkeypatch):
+@pytest.fixture(autouse=True, scope="module")
+def contract_standins():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _patch(monkeypatch)
+        yield
+
+
+def _patch(monkeypatch):
     if "checked" not in inspect.signature(vn.VAE.neg_elbo).parameters:
         neg_elbo = _neg_elbo(vn.VAE.neg_elbo)
         monkeypatch.setattr(vn.VAE, "neg_elbo", neg_elbo)
@@ -69,4 +75,3 @@ def contract_standins(monkeypatch):
         for cls in (vn.SGD, vn.Adam):
             monkeypatch.setattr(cls, "step", _undoable_step(cls.step))
         monkeypatch.setattr(vn.Optimizer, "undo", _undo, raising=False)
-    yield
