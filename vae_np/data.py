@@ -205,7 +205,8 @@ def load_mnist(path: str | Path, dtype: Any = np.float64, binarize: bool = False
     if not folder.is_dir():
         kind = "is a file, not a folder" if folder.exists() else "does not exist"
         error = NotADirectoryError if folder.exists() else FileNotFoundError
-        raise error(f"MNIST folder {str(folder)!r} {kind}; put the four IDX files in a folder and pass its path")
+        raise error(f"MNIST folder {str(folder)!r} {kind}; put the four IDX files in a folder and pass "
+                    f"its path (vae_np never downloads data)")
     files = _find_idx_files(folder)
     arrays = {
         key: _read_idx(file, _IDX_IMAGES if key.endswith("images") else _IDX_LABELS)
@@ -303,9 +304,10 @@ def batches(
     shuffle : bool
         If False, rows come in their stored order and ``rng`` is not used.
 
-    Yields
-    ------
-    (b, ...) array, or a tuple of them, ``b ≤ batch_size``
+    Returns
+    -------
+    iterator of (b, ...) arrays, or of tuples of them, ``b ≤ batch_size``. The arguments
+    are checked when ``batches`` is called, before the first batch.
 
     Examples
     --------
@@ -320,10 +322,14 @@ def batches(
         raise TypeError(f"shuffle must be True or False; got {describe(shuffle)}")
     several = isinstance(x, tuple)
     arrays = check_arrays(x, "x") if several else (_rows(x, "x"),)
-    n = len(arrays[0])
-    order = as_rng(rng, "rng").permutation(n) if shuffle else None
-    for start in range(0, n, batch_size):
-        rows = order[start:start + batch_size] if shuffle else slice(start, start + batch_size)
+    order = as_rng(rng, "rng").permutation(len(arrays[0])) if shuffle else None
+    return _batches(arrays, batch_size, order, several)  # checked now, not at the first next()
+
+
+def _batches(arrays: tuple[np.ndarray, ...], batch_size: int, order: np.ndarray | None,
+             several: bool) -> Iterator[Any]:
+    for start in range(0, len(arrays[0]), batch_size):
+        rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
         batch = tuple(a[rows] for a in arrays)
         yield batch if several else batch[0]
 

@@ -157,7 +157,7 @@ def _check_dataset(x: Any, name: str, model: Any, objective: Objective | None, l
     through :func:`check_data`), or with ``loss=fn`` a tuple of equally long arrays."""
     several = isinstance(x, tuple)
     if like is not None and several != isinstance(like, tuple):
-        raise TypeError(f"{name} must have the form of x_train ({'a tuple of arrays' if several else 'one array'}); "
+        raise TypeError(f"{name} must have the form of x_train ({'a tuple of arrays' if not several else 'one array'}); "
                         f"got {describe(x)}")
     if several:
         if objective is None:
