@@ -270,11 +270,11 @@ def _evaluate(model: Any, x: Any, batch_size: int, seed: int, samples: int,
                 draws = [_scalar(loss(model, xb, rng)).item() for _ in range(samples)]
                 parts["loss"].append(_finite(np.array(draws)[:, None], "the loss"))
                 weights.append(np.array([float(len(xb[0]) if isinstance(xb, tuple) else len(xb))]))
-    result = {}
+    result, sems = {}, {}
     for key in ("loss", "kl", "rec") if loss is None else ("loss",):
-        result[key], sem = _mean_and_sem(parts[key], weights)
-        if key == "loss" and sem is not None:
-            result["loss_sem"] = sem
+        result[key], sems[key] = _mean_and_sem(parts[key], weights)
+    if sems["loss"] is not None:
+        result["loss_sem"] = sems["loss"]
     return result
 
 
