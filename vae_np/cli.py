@@ -258,7 +258,8 @@ def _train(args: argparse.Namespace) -> int:
              if name not in figures and (out / name).exists()]
     for name in stale:  # results and figures of the model that --force replaced
         (out / name).unlink()
-    unit = "in nats per example" if model.likelihood != "mse" else "(KL in nats + the lecture's MSE per image)"
+    mse_elbo = model.likelihood == "mse" and loss is None        # the IWAE bound is in nats either way
+    unit = "(KL in nats + the lecture's MSE per image)" if mse_elbo else "nats per example"
     print(f"trained {args.epochs} epochs in {seconds:.1f} s; held-out {loss_name} "
           f"{history['val_loss'][-1]:.3f} {unit}")
     print(f"wrote {', '.join(['model.npz', 'run.json', 'history.json', 'history.csv', *figures])} to {out}"

@@ -30,7 +30,7 @@ from .optim import SGD, Adam, Optimizer
 from .tensor import Tensor, no_grad
 from .validate import NonFiniteError, choice, describe, integer, is_tensor, positive_int, positive_real, real
 
-__all__ = ["fit", "evaluate", "TrainingError", "TrainableModel", "ELBOModel", "HISTORY_KEYS"]
+__all__ = ["fit", "evaluate", "TrainingError", "TrainableModel", "ELBOModel"]
 
 HISTORY_KEYS = ("train_loss", "train_kl", "train_rec", "val_loss", "val_kl", "val_rec")
 OPTIMIZERS = {"adam": Adam, "sgd": SGD}
@@ -47,9 +47,10 @@ class TrainingError(RuntimeError):
     happened; ``history`` holds the completed epochs.
     """
 
-    def __init__(self, message: str, epoch: int, step: int, history: dict[str, list[float]]):
+    def __init__(self, message: str, epoch: int | None = None, step: int | None = None,
+                 history: dict[str, list[float]] | None = None):
         super().__init__(message)
-        self.epoch, self.step, self.history = epoch, step, history
+        self.epoch, self.step, self.history = epoch, step, {} if history is None else history
 
 
 @runtime_checkable
@@ -142,7 +143,8 @@ def _check_model(model: Any, objective: Objective | None) -> None:
     missing = [name for name in needs if not hasattr(model, name)]
     if missing:
         hint = "" if objective is not None else "; for another objective pass loss=fn(model, batch, rng)"
-        raise TypeError(f"model must provide {', '.join(needs)} (see vae_np.ELBOModel); "
+        protocol = "TrainableModel" if objective is not None else "ELBOModel"
+        raise TypeError(f"model must provide {', '.join(needs)} (see vae_np.{protocol}); "
                         f"{describe(model)} lacks {', '.join(missing)}{hint}")
 
 
