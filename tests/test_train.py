@@ -247,6 +247,7 @@ def test_a_non_finite_loss_rolls_back_to_the_last_finite_step(digits, what):
     assert np.isfinite(model.loss(digits.x_train[:32], rng=np.random.default_rng(0)).item())
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_a_non_finite_gradient_makes_no_step(digits):
     model = _small()
     opt = vn.Adam(model.parameters(), lr=1e-2)
