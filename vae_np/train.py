@@ -19,8 +19,9 @@ same seed gives the same loss trajectory, bit for bit.
 """
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 
 import numpy as np
 from tqdm import tqdm  # the plain text bar: tqdm.auto warns in kernels without ipywidgets
@@ -271,7 +272,7 @@ def _evaluate(model: Any, x: Any, batch_size: int, seed: int, samples: int,
             else:
                 draws = [_scalar(loss(model, xb, rng)).item() for _ in range(samples)]
                 parts["loss"].append(_finite(np.array(draws)[:, None], "the loss"))
-                weights.append(np.array([float(len(xb[0]) if isinstance(xb, tuple) else len(xb))]))
+                weights.append(np.array([float(_rows(xb))]))
     result, sems = {}, {}
     for key in ("loss", "kl", "rec") if loss is None else ("loss",):
         result[key], sems[key] = _mean_and_sem(parts[key], weights)
@@ -352,80 +353,84 @@ def fit(model: Any, x_train: Any, *, epochs: int, batch_size: int = 128, lr: flo
     loss = _check_loss(loss)
     _check_model(model, loss)
     epochs, batch_size = positive_int(epochs, "epochs"), positive_int(batch_size, "batch_size")
-    lr, seed = positive_real(lr, "lr"), integer(seed, "seed", minimum=0)
-    beta = real(beta, "beta", low=0.0)
-    if loss is not None and beta != 1.0:
-        raise ValueError(f"beta weights the default objective's KL; with loss=fn put the weight in fn (got beta={beta:g})")
+    seed, beta = integer(seed, "seed", minimum=0), _check_beta(beta, loss)
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False; got {describe(progress)}")
     x_train = _check_dataset(x_train, "x_train", model, loss)
-    if x_val is not None:
-        x_val = _check_dataset(x_val, "x_val", model, loss, like=x_train)
-    opt = _check_optimizer(optimizer, model, lr)
+    x_val = None if x_val is None else _check_dataset(x_val, "x_val", model, loss, like=x_train)
+    opt = _check_optimizer(optimizer, model, positive_real(lr, "lr"))
 
-    objective = loss if loss is not None else _neg_elbo_objective(beta)
     rng = np.random.default_rng(seed)
     keys = HISTORY_KEYS if loss is None else ("train_loss", "val_loss")
     history: dict[str, list[float]] = {k: [] for k in keys if x_val is not None or k.startswith("train")}
-    stepped = False
+    stepped = False                                      # has this run made an update to undo?
     with tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False) as bar:
         for epoch in bar:
             sums, count = np.zeros(3), 0
             for step, xb in enumerate(batches(x_train, batch_size, rng), start=1):
-                size = len(xb[0]) if isinstance(xb, tuple) else len(xb)
-                try:
-                    sums += _train_step(model, opt, objective, xb, rng, undo=stepped) * size
-                except _Diverged as err:
-                    raise TrainingError(f"training stopped at epoch {epoch}, step {step}: {err}",
-                                        epoch, step, history) from err.__cause__
-                stepped, count = True, count + size
-            for key, value in zip(("train_loss", "train_kl", "train_rec"), sums / count):
+                opt.zero_grad()
+                with _stop_if_diverged(opt, stepped, epoch, step, history):
+                    if loss is None:                     # forward: the negative (β-)ELBO, fresh ε
+                        eps = rng.standard_normal((len(xb), model.latent_dim))
+                        parts = model.neg_elbo(xb, eps=eps, beta=beta, checked=True)
+                        total, kl, rec = parts.total, parts.kl.data.mean(), parts.rec.data.mean()
+                    else:                                # forward: the objective given
+                        total, kl, rec = _scalar(loss(model, xb, rng)), 0.0, 0.0
+                    value = _finite_loss(total)
+                with _stop_if_diverged(opt, False, epoch, step, history):
+                    total.backward()                     # the hand-written gradients
+                    _finite_gradients(opt)
+                opt.step()                               # Adam (or SGD)
+                stepped, size = True, _rows(xb)
+                sums, count = sums + np.array([value, kl, rec]) * size, count + size
+            for key, mean in zip(("train_loss", "train_kl", "train_rec"), sums / count):
                 if key in history:
-                    history[key].append(float(value))
+                    history[key].append(float(mean))
             if x_val is not None:
-                for key, value in _evaluate(model, x_val, EVAL_BATCH_SIZE, seed, 1, loss).items():
-                    history[f"val_{key}"].append(value)
+                for key, mean in _evaluate(model, x_val, EVAL_BATCH_SIZE, seed, 1, loss).items():
+                    history[f"val_{key}"].append(mean)
             bar.set_postfix(loss=f"{history['train_loss'][-1]:.2f}")
     return history
 
 
-class _Diverged(Exception):
-    """Internal: a step found a non-finite loss or gradient (fit adds epoch and step)."""
+def _check_beta(beta: Any, loss: Objective | None) -> float:
+    beta = real(beta, "beta", low=0.0)
+    if loss is not None and beta != 1.0:
+        raise ValueError(f"beta weights the default objective's KL; with loss=fn put the weight in fn (got beta={beta:g})")
+    return beta
 
 
-def _neg_elbo_objective(beta: float) -> Callable[[Any, np.ndarray, np.random.Generator], Any]:
-    def objective(model: Any, xb: np.ndarray, rng: np.random.Generator) -> Any:
-        eps = rng.standard_normal((len(xb), model.latent_dim))
-        return model.neg_elbo(xb, eps=eps, beta=beta, checked=True)
-    return objective
+def _rows(batch: Any) -> int:
+    return len(batch[0]) if isinstance(batch, tuple) else len(batch)
 
 
-def _train_step(model: Any, opt: Optimizer, objective: Callable, xb: Any, rng: np.random.Generator,
-                undo: bool) -> np.ndarray:
-    """One update; returns the batch means of (objective, KL, reconstruction).
+def _finite_loss(total: Tensor) -> float:
+    value = total.item()
+    if not math.isfinite(value):
+        raise NonFiniteError(f"the loss is {value}")
+    return value
 
-    A non-finite loss means the last update went too far: it is undone (if this run made
-    one) and _Diverged raised. A non-finite gradient means no update is made.
+
+def _finite_gradients(opt: Optimizer) -> None:
+    if not opt.grads_finite():
+        raise NonFiniteError("a gradient is not finite")
+
+
+@contextlib.contextmanager
+def _stop_if_diverged(opt: Optimizer, undo: bool, epoch: int, step: int,
+                      history: dict[str, list[float]]) -> Iterator[None]:
+    """Turn a non-finite value (FloatingPointError, NonFiniteError) into a TrainingError.
+
+    In the forward pass (``undo=True`` once the run has made an update) the last update went
+    too far, so it is undone: the model and optimizer go back to the state whose loss was
+    finite. In the backward pass no update has been made yet. Every other error passes.
     """
-    opt.zero_grad()
     try:
-        out = objective(model, xb, rng)
-        loss = out.total if hasattr(out, "total") else _scalar(out)
-        value = loss.item()
-        if not math.isfinite(value):
-            raise NonFiniteError(f"the loss is {value}")
+        yield
     except (FloatingPointError, NonFiniteError) as err:
         if undo:
             opt.undo()
-        raise _Diverged(f"{err}; the model keeps the parameters and optimizer state from before the "
-                        f"last update, whose loss was finite (try a smaller lr)") from err
-    try:
-        loss.backward()
-        if not opt.grads_finite():
-            raise NonFiniteError("a gradient is not finite")
-    except (FloatingPointError, NonFiniteError) as err:
-        raise _Diverged(f"{err}; no update was made, the model keeps its parameters (try a smaller lr)") from err
-    opt.step()
-    if hasattr(out, "total"):
-        return np.array([value, out.kl.data.mean(), out.rec.data.mean()])
-    return np.array([value, 0.0, 0.0])
+        kept = ("the model keeps the parameters and optimizer state from before the last update, "
+                "whose loss was finite" if undo else "no update was made, the model keeps its parameters")
+        raise TrainingError(f"training stopped at epoch {epoch}, step {step}: {err}; {kept} (try a smaller lr)",
+                            epoch, step, history) from err
