@@ -111,7 +111,8 @@ BAD_FLAGS = [
     (["--k", "0", "--objective", "iwae"], "--k"), (["--k", "4"], "--k"),
     (["--objective", "iwae", "--beta", "2"], "--beta"), (["--objective", "vi"], "--objective"),
     (["--posterior", "wide"], "--posterior"), (["--dtype", "float16"], "--dtype"),
-    (["--data", "mnist"], "--mnist-dir"), (["--frobnicate"], "--frobnicate"),
+    (["--data", "mnist"], "--mnist-dir"), (["--mnist-dir", "/tmp"], "--mnist-dir"),
+    (["--frobnicate"], "--frobnicate"),
 ]
 
 

@@ -234,6 +234,8 @@ def _train(args: argparse.Namespace) -> int:
 
     out: Path = args.out
     loss, loss_name = _objective(args)
+    if args.mnist_dir is not None and args.data != "mnist":
+        raise CommandLineError("argument --mnist-dir: only used with --data mnist")
     _check_out(out, args.force)
     data = _load_data(args.data, args.mnist_dir, args.dtype)
     model_cls = FullCovVAE if args.posterior == "full" else DiagonalVAE
