@@ -9,6 +9,7 @@ import sklearn.datasets
 from hypothesis import given, settings, strategies as st
 
 import vae_np as vn
+from standins_train import contract_standins  # noqa: F401  (autouse; see that file)
 from vae_np.data import batches, check_data, load_digits, load_mnist
 
 N_DIGITS = 1797  # the size of scikit-learn's bundled digits set
@@ -216,10 +217,55 @@ def test_batches_partition_property(n, batch_size, seed):
     np.testing.assert_array_equal(np.sort(np.concatenate(out)), np.arange(n))
 
 
-@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True, "8"])
-def test_batches_bad_batch_size(batch_size):
-    with pytest.raises(ValueError, match="batch_size"):
-        next(batches(np.zeros((4, 2)), batch_size, 0))
+@pytest.mark.parametrize("batch_size, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError),
+                                               (True, TypeError), ("8", TypeError)])
+def test_batches_bad_batch_size_is_refused_at_the_call(batch_size, error):
+    with pytest.raises(error, match="batch_size"):
+        batches(np.zeros((4, 2)), batch_size, 0)          # not only at the first next()
+
+
+def test_batches_of_several_arrays_keep_rows_together():
+    x = np.arange(30.0).reshape(10, 3)
+    y = np.arange(10) * 7
+    out = list(batches((x, y), 4, np.random.default_rng(1)))
+    assert [len(xb) for xb, _ in out] == [4, 4, 2] and all(isinstance(b, tuple) and len(b) == 2 for b in out)
+    for xb, yb in out:
+        np.testing.assert_array_equal(xb[:, 0] / 3 * 7, yb)               # row i of x with label i
+    np.testing.assert_array_equal(np.sort(np.concatenate([yb for _, yb in out])), y)
+    singles = np.concatenate(list(batches(x, 4, np.random.default_rng(1))))   # same order as one array
+    np.testing.assert_array_equal(np.concatenate([xb for xb, _ in out]), singles)
+
+
+def test_batches_accept_an_int_seed_a_generator_and_a_tensor():
+    x = np.arange(12.0).reshape(6, 2)
+    by_seed = np.concatenate(list(batches(vn.Tensor(x), 4, 5)))
+    by_rng = np.concatenate(list(batches(x, 4, np.random.default_rng(5))))
+    np.testing.assert_array_equal(by_seed, by_rng)
+
+
+# --------------------------------------------------------------------- check_data
+
+def test_check_data_converts_unusual_but_legitimate_input():
+    x = np.random.default_rng(0).random((4, 3))
+    np.testing.assert_array_equal(check_data(x.tolist()), x)                        # a list
+    half = check_data(x.astype(np.float16))                                          # float16 -> float64
+    assert half.dtype == np.float64 and np.allclose(half, x, atol=1e-3)
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    assert check_data(frozen, likelihood="bernoulli") is frozen                       # read-only, no copy
+    fortran = np.asfortranarray(x)
+    assert check_data(fortran) is fortran                                             # Fortran order kept
+    model = vn.DiagonalVAE(input_dim=3, hidden_dims=[4], latent_dim=2)
+    for data in (x.tolist(), frozen, fortran, x.astype(np.float16)):
+        assert np.isfinite(vn.evaluate(model, data)["loss"])
+
+
+def test_check_arrays_unwraps_and_checks_each():
+    x, y = np.zeros((3, 2)), np.arange(3)
+    out = vn.check_arrays((vn.Tensor(x), y.tolist()))
+    assert out[0] is x and np.array_equal(out[1], y)
+    with pytest.raises(ValueError, match=r"pair\[1\] has 1 non-finite"):
+        vn.check_arrays((x, np.array([0.0, np.nan, 1.0])), "pair")
 
 
 # --------------------------------------------------------------------- check_data

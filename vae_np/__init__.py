@@ -40,6 +40,9 @@ from .vae import VAE, DiagonalVAE, FullCovVAE, NegELBO
 from .optim import SGD, Adam, Optimizer
 from .train import TrainingError, evaluate, fit
 from .data import Dataset, batches, check_data, load_digits, load_mnist
+# ---- added by TRAIN
+from .train import ELBOModel, TrainableModel
+from .data import check_arrays
 
 __version__ = "0.1.0"
 

@@ -5,9 +5,11 @@
   seeded permutation.
 * :func:`load_mnist` reads the 28×28 MNIST digits from the four standard IDX files in a
   folder on your disk. ``vae_np`` never downloads data: put the files there yourself.
-* :func:`batches` yields the minibatches of one epoch, in a fresh seeded order.
+* :func:`batches` yields the minibatches of one epoch, in a fresh seeded order, of one
+  array or of several arrays together (images and labels).
 * :func:`check_data` is the one validation every model runs on its input: a 2-D float
   array, finite, and inside [0, 1] where the likelihood is Bernoulli.
+  :func:`check_arrays` is its counterpart for several arrays batched together.
 
 Every loader returns a :class:`Dataset`: images flattened to rows, ``x: (n, d)`` with
 ``d = h·w``, pixel values scaled to [0, 1], labels as integers.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +26,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .tensor import Tensor
-from .validate import FLOAT_DTYPES, float_dtype, non_finite
+from .validate import as_array, as_rng, describe, float_dtype, integer, is_tensor, non_finite, positive_int
 
-__all__ = ["Dataset", "load_digits", "load_mnist", "batches", "check_data"]
+__all__ = ["Dataset", "load_digits", "load_mnist", "batches", "check_data", "check_arrays"]
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
@@ -58,6 +61,8 @@ class Dataset:
 
 # --------------------------------------------------------------------------- digits
 
+_N_DIGITS = 1797  # images in scikit-learn's bundled set
+
 def load_digits(test_size: int = 297, seed: int = 0, dtype: Any = np.float64) -> Dataset:
     """scikit-learn's 8×8 digits, scaled to [0, 1] and split by a seeded permutation.
 
@@ -69,7 +74,7 @@ def load_digits(test_size: int = 297, seed: int = 0, dtype: Any = np.float64) ->
     test_size : int
         Number of test images, ``0 < test_size < 1797``. The default leaves 1500 for
         training.
-    seed : int
+    seed : int ≥ 0
         Seed of the permutation: the same seed always gives the same split.
     dtype : float32 or float64
 
@@ -82,15 +87,14 @@ def load_digits(test_size: int = 297, seed: int = 0, dtype: Any = np.float64) ->
     from sklearn.datasets import load_digits as _sklearn_digits  # bundled, no download
 
     target = float_dtype(dtype)
-    raw = _sklearn_digits()
-    n = raw.data.shape[0]
-    if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)):
-        raise TypeError(f"test_size must be an int; got {test_size!r}")
+    n = _N_DIGITS
+    test_size = integer(test_size, "test_size")
     if not 0 < test_size < n:
         raise ValueError(f"test_size must be between 1 and {n - 1} (there are {n} images); got {test_size}")
+    order = as_rng(seed, "seed").permutation(n)
+    raw = _sklearn_digits()
     x = (raw.data / 16.0).astype(target)
     y = raw.target.astype(np.int64)
-    order = np.random.default_rng(seed).permutation(n)
     test, train = order[:test_size], order[test_size:]
     return Dataset(x[train], y[train], x[test], y[test], (8, 8), "digits")
 
@@ -134,9 +138,14 @@ def _read_idx(file: Path, magic: int) -> np.ndarray:
     values, row-major. Any disagreement raises ValueError naming ``file``.
     """
     try:
-        raw = gzip.decompress(file.read_bytes()) if file.suffix == ".gz" else file.read_bytes()
-    except (OSError, EOFError, zlib.error) as err:  # a broken .gz
-        raise ValueError(f"{file}: cannot decompress ({err})") from None
+        raw = file.read_bytes()
+    except OSError as err:
+        raise OSError(f"cannot read {file}: {err.strerror or err}") from None
+    if file.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:  # a broken .gz
+            raise ValueError(f"{file}: cannot decompress ({err})") from None
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -176,14 +185,29 @@ def load_mnist(path: str | Path, dtype: Any = np.float64, binarize: bool = False
 
     Raises
     ------
-    FileNotFoundError
-        If any of the four files is missing; the message lists them and the folder.
+    TypeError
+        If ``path`` is not a str or Path, or ``dtype`` not float32/float64.
+    FileNotFoundError, NotADirectoryError
+        If the folder does not exist or is a file, or any of the four files is missing;
+        the message names the folder and lists the missing files.
+    OSError
+        If a file cannot be read (naming it).
     ValueError
         If a file is corrupt: bad magic number, truncated, header and data disagree,
         label and image counts differ, or train and test image sizes differ.
     """
     target = float_dtype(dtype)
-    files = _find_idx_files(Path(path).expanduser().absolute())
+    if not isinstance(binarize, (bool, np.bool_)):
+        raise TypeError(f"binarize must be True or False; got {describe(binarize)}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a folder name (str or Path); got {describe(path)}")
+    folder = Path(path).expanduser().absolute()
+    if not folder.is_dir():
+        kind = "is a file, not a folder" if folder.exists() else "does not exist"
+        error = NotADirectoryError if folder.exists() else FileNotFoundError
+        raise error(f"MNIST folder {str(folder)!r} {kind}; put the four IDX files in a folder and pass "
+                    f"its path (vae_np never downloads data)")
+    files = _find_idx_files(folder)
     arrays = {
         key: _read_idx(file, _IDX_IMAGES if key.endswith("images") else _IDX_LABELS)
         for key, file in files.items()
@@ -219,35 +243,95 @@ def load_mnist(path: str | Path, dtype: Any = np.float64, binarize: bool = False
 
 # ----------------------------------------------------------------- batches, checks
 
+def check_arrays(arrays: tuple[Any, ...], name: str = "arrays") -> tuple[np.ndarray, ...]:
+    """Several arrays to batch together, checked: numbers, at least one axis, the same
+    number of rows, none empty, no NaN or inf.
+
+    Parameters
+    ----------
+    arrays : tuple of (n, ...) arrays (or Tensors, or lists), e.g. ``(x, y)``
+    name : str
+        How the tuple is called in the error messages (``name[i]`` for its items).
+
+    Returns
+    -------
+    tuple of (n, ...) arrays, the same data without a copy (Tensors give their data).
+    """
+    if not isinstance(arrays, tuple) or not arrays:
+        raise TypeError(f"{name} must be a non-empty tuple of arrays; got {describe(arrays)}")
+    out = tuple(_rows(a, f"{name}[{i}]") for i, a in enumerate(arrays))
+    lengths = [len(a) for a in out]
+    if len(set(lengths)) > 1:
+        raise ValueError(f"the arrays of {name} must have the same number of rows; got {lengths}")
+    return out
+
+
+def _rows(x: Any, name: str) -> np.ndarray:
+    """``x`` as an array of numbers with at least one row, each finite."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array; got {describe(x)}")
+    if is_tensor(x):
+        x = x.data
+    try:
+        x = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged lists
+        raise TypeError(f"{name} must be an array of numbers; got {describe(x)} ({err})") from None
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers; got an array of dtype {x.dtype}")
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{name} must have at least one row; got shape {x.shape}")
+    if x.dtype.kind == "f":
+        found = non_finite(x)
+        if found:
+            raise ValueError(f"{name} has {found[0]} non-finite values (NaN or inf); the first at index {found[1]}")
+    return x
+
+
 def batches(
-    x: np.ndarray, batch_size: int, rng: np.random.Generator | int | None, shuffle: bool = True
-) -> Iterator[np.ndarray]:
+    x: Any, batch_size: int, rng: np.random.Generator | int | None = None, shuffle: bool = True
+) -> Iterator[Any]:
     """Yield the minibatches of one epoch: every row of ``x`` exactly once.
 
     Parameters
     ----------
-    x : (n, ...) array
+    x : (n, ...) array, or a tuple of (n, ...) arrays such as ``(x, y)``
+        A tuple is batched together: each batch is a tuple of the same rows of each.
     batch_size : int ≥ 1
         The last batch holds the remaining ``n % batch_size`` rows when that is not 0.
     rng : numpy Generator or int seed
-        Draws the order. Pass the *same* Generator every epoch to get a new order each
-        epoch that is still reproducible from the seed.
+        Draws the order (needed when ``shuffle``). Pass the *same* Generator every epoch
+        to get a new order each epoch that is still reproducible from the seed.
     shuffle : bool
         If False, rows come in their stored order and ``rng`` is not used.
 
-    Yields
-    ------
-    (b, ...) array, ``b ≤ batch_size``
+    Returns
+    -------
+    iterator of (b, ...) arrays, or of tuples of them, ``b ≤ batch_size``. The arguments
+    are checked when ``batches`` is called, before the first batch.
+
+    Examples
+    --------
+    >>> import numpy as np, vae_np as vn
+    >>> x, y = np.arange(10.0).reshape(5, 2), np.array([0, 1, 2, 3, 4])
+    >>> pairs = list(vn.batches((x, y), 2, rng=0))        # a shuffled order, rows kept together
+    >>> [len(yb) for xb, yb in pairs], all((xb[:, 0] == 2 * yb).all() for xb, yb in pairs)
+    ([2, 2, 1], True)
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int ≥ 1; got {batch_size!r}")
-    x = x.data if isinstance(x, Tensor) else np.asarray(x)
-    if x.ndim == 0:
-        raise ValueError("x must have at least one dimension (rows to batch); got a scalar")
-    n = len(x)
-    order = np.random.default_rng(rng).permutation(n) if shuffle else np.arange(n)
-    for start in range(0, n, batch_size):
-        yield x[order[start:start + batch_size]]
+    batch_size = positive_int(batch_size, "batch_size")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"shuffle must be True or False; got {describe(shuffle)}")
+    several = isinstance(x, tuple)
+    arrays = check_arrays(x, "x") if several else (_rows(x, "x"),)
+    order = as_rng(rng, "rng").permutation(len(arrays[0])) if shuffle else None
+    return _batches(arrays, batch_size, order, several)  # checked now, not at the first next()
+
+
+def _batches(arrays: tuple[np.ndarray, ...], batch_size: int, order: np.ndarray | None,
+             several: bool) -> Iterator[Any]:
+    for start in range(0, len(arrays[0]), batch_size):
+        rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+        batch = tuple(a[rows] for a in arrays)
+        yield batch if several else batch[0]
 
 
 def check_data(x: Any, name: str = "x", likelihood: str | None = None) -> np.ndarray:
@@ -255,7 +339,9 @@ def check_data(x: Any, name: str = "x", likelihood: str | None = None) -> np.nda
 
     Parameters
     ----------
-    x : (n, d) float32 or float64 array (or a Tensor)
+    x : (n, d) float array, a Tensor, or a nested list of numbers
+        float32 and float64 arrays pass without a copy (read-only and Fortran-ordered
+        ones too); float16 and lists become float64.
     name : str
         How ``x`` is called in the error messages.
     likelihood : str, optional
@@ -265,26 +351,27 @@ def check_data(x: Any, name: str = "x", likelihood: str | None = None) -> np.nda
 
     Returns
     -------
-    (n, d) array, the same data without a copy.
+    (n, d) float32 or float64 array.
 
     Raises
     ------
     TypeError
-        For integer or boolean data (scale it to [0, 1] floats yourself, e.g.
-        ``x / 255.0``; ``vae_np`` does not guess the scale) and non-real data.
+        For integer or boolean arrays (scale them to [0, 1] floats yourself, e.g.
+        ``x / 255.0``; ``vae_np`` does not guess the scale) and non-numeric data.
     ValueError
         For a wrong number of dimensions, an empty array, NaN or infinite values (the
         count and the first index), or values outside [0, 1] for a Bernoulli likelihood.
     """
-    x = x.data if isinstance(x, Tensor) else np.asarray(x)
-    if x.dtype.kind in "biu":
-        seen = f" (values {x.min()}..{x.max()})" if x.size else ""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str; got {describe(name)}")
+    raw = x.data if is_tensor(x) else x
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "biu":
+        seen = f" (values {raw.min()}..{raw.max()})" if raw.size else ""
         raise TypeError(
-            f"{name} has dtype {x.dtype}{seen}; vae_np needs floats in [0, 1]: scale it "
+            f"{name} has dtype {raw.dtype}{seen}; vae_np needs floats in [0, 1]: scale it "
             f"yourself, e.g. {name}.astype(np.float64) / 255 for 8-bit images"
         )
-    if x.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must be float32 or float64; got dtype {x.dtype}")
+    x = as_array(raw, name)  # float16 and lists -> float64; strings, objects -> TypeError
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D, (n, d) with one example per row; got shape {x.shape}")
     if x.size == 0:
