@@ -13,6 +13,7 @@ hand. Its modules read like the book's table of contents:
 :mod:`vae_np.vae`          FullCovVAE (the lecture's model) and DiagonalVAE (Model 1)
 :mod:`vae_np.optim`        SGD and Adam over one flat parameter buffer
 :mod:`vae_np.train`        the training loop and held-out evaluation
+:mod:`vae_np.exact`        exact answers: linear-Gaussian posterior, quadrature, best q
 :mod:`vae_np.data`         the bundled digits, local MNIST files, minibatches
 :mod:`vae_np.plots`        training curves, images, the latent space with its ellipses
 :mod:`vae_np.cli`          ``python -m vae_np train`` and ``evaluate``
@@ -33,6 +34,7 @@ from .vae import VAE, DiagonalVAE, FullCovVAE, NegELBO
 from .optim import SGD, Adam, Optimizer
 from .train import TrainingError, evaluate, fit
 from .data import Dataset, batches, check_data, load_digits, load_mnist
+from . import exact
 
 __version__ = "0.1.0"
 
