@@ -31,66 +31,30 @@ from scipy.special import logsumexp
 from . import gaussian, losses, ops
 from .optim import Adam
 from .data import check_data
-from .tensor import Tensor, as_array, no_grad
+from .tensor import Tensor, no_grad
+from .validate import (LOG_2PI, as_array, as_rng, check_finite, check_shape, integer,
+                       positive_int, positive_real)
 
 __all__ = ["linear_gaussian_posterior", "linear_gaussian_log_marginal", "log_marginal_2d",
            "posterior_grid", "elbo", "refine_posterior"]
 
-_LOG_2PI = math.log(2 * math.pi)
 _MAX_ROWS = 1 << 15          # rows of z pushed through the decoder at once
 
 
 # ---------------------------------------------------------------------------------------
 # Argument checks
 # ---------------------------------------------------------------------------------------
-def _positive_real(value: Any, name: str, fn: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{fn}: {name} must be a positive number; got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{fn}: {name} must be a positive finite number; got {value!r}")
-    return float(value)
+def _float64(a: Any, name: str) -> np.ndarray:
+    """``a`` as a finite float64 array (float16, float32 and ints converted)."""
+    return check_finite(as_array(a, name).astype(np.float64, copy=False), name)
 
 
-def _positive_int(value: Any, name: str, fn: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{fn}: {name} must be an int >= {minimum}; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{fn}: {name} must be an int >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _rng(seed: Any, fn: str) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{fn}: seed must be an int or a numpy Generator; got {seed!r}")
-    return np.random.default_rng(int(seed))
-
-
-def _finite_matrix(a: Any, name: str, ndim: int, fn: str) -> np.ndarray:
-    arr = as_array(a, name)
-    if arr.dtype != np.float64:          # float16/float32/int in, float64 out
-        arr = arr.astype(np.float64)
-    if arr.ndim != ndim:
-        shape = {1: "(d,)", 2: "(B, d)" if name == "x" else "(d, m)"}[ndim]
-        raise ValueError(f"{fn}: {name} must have shape {shape}; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{fn}: {name} holds non-finite values (NaN or inf)")
-    return arr
-
-
-def _linear_gaussian_args(x: Any, W: Any, b: Any, noise_std: Any, fn: str):
-    W = _finite_matrix(W, "W", 2, fn)
-    d, m = W.shape
-    x = _finite_matrix(x, "x", 2, fn)
-    b = _finite_matrix(b, "b", 1, fn)
-    if x.shape[1] != d:
-        raise ValueError(f"{fn}: x must have shape (B, {d}) to match W of shape (d, m) = {W.shape}; "
-                         f"got shape {x.shape}")
-    if b.shape != (d,):
-        raise ValueError(f"{fn}: b must have shape ({d},) to match W of shape (d, m) = {W.shape}; "
-                         f"got shape {b.shape}")
-    return x, W, b, _positive_real(noise_std, "noise_std", fn)
+def _linear_gaussian_args(x: Any, W: Any, b: Any, noise_std: Any):
+    sizes: dict[str, int] = {}
+    W = _float64(check_shape(W, "W", "d m", sizes), "W")
+    x = _float64(check_shape(x, "x", "B d", sizes), "x")
+    b = _float64(check_shape(b, "b", "d", sizes), "b")
+    return x, W, b, positive_real(noise_std, "noise_std")
 
 
 def _check_model(model: Any, fn: str, latent_2d: bool = False) -> None:
@@ -157,7 +121,7 @@ def linear_gaussian_posterior(x: Any, W: Any, b: Any, noise_std: float) -> tuple
     with rows and columns reversed), s² M⁻¹ = (s U⁻ᵀ)(s U⁻ᵀ)ᵀ and U⁻ᵀ is lower
     triangular: L = s U⁻ᵀ is one triangular solve. The mean is two more, O(B·d·m + B·m²).
     """
-    x, W, b, s = _linear_gaussian_args(x, W, b, noise_std, "linear_gaussian_posterior")
+    x, W, b, s = _linear_gaussian_args(x, W, b, noise_std)
     m = W.shape[1]
     _, U = _precision_factors(W, s)
     rhs = W.T @ (x - b).T                                          # Wᵀ(x − b), (m, B)
@@ -184,14 +148,14 @@ def linear_gaussian_log_marginal(x: Any, W: Any, b: Any, noise_std: float) -> np
 
     so the cost is O(d·m² + B·d·m) instead of O(d³).
     """
-    x, W, b, s = _linear_gaussian_args(x, W, b, noise_std, "linear_gaussian_log_marginal")
+    x, W, b, s = _linear_gaussian_args(x, W, b, noise_std)
     d, m = W.shape
     C, _ = _precision_factors(W, s)
     r = x - b
     u = solve_triangular(C, W.T @ r.T, lower=True)                 # Cₘ⁻¹ Wᵀ r, (m, B)
     quad = (np.einsum("bj,bj->b", r, r) - np.einsum("ib,ib->b", u, u)) / (s * s)
     log_det = (d - m) * math.log(s * s) + 2 * np.log(np.diag(C)).sum()
-    return -0.5 * (d * _LOG_2PI + log_det + quad)
+    return -0.5 * (d * LOG_2PI + log_det + quad)
 
 
 # ---------------------------------------------------------------------------------------
@@ -217,7 +181,7 @@ class _GridLikelihood:
             sigma = model.sigma if model.likelihood == "gaussian" else math.sqrt(d / 2)
             self.scale = 1.0 / sigma ** 2
             self.per_point = -0.5 * self.scale * (out * out).sum(axis=1)
-            self.constant = -d * math.log(sigma) - 0.5 * d * _LOG_2PI
+            self.constant = -d * math.log(sigma) - 0.5 * d * LOG_2PI
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         table = self.scale * (x @ self.out.T) + self.per_point
@@ -227,8 +191,8 @@ class _GridLikelihood:
 
 
 def _grid(n_grid: Any, span: Any, fn: str) -> tuple[np.ndarray, float, np.ndarray]:
-    n = _positive_int(n_grid, "n_grid", fn, minimum=5)
-    span = _positive_real(span, "span", fn)
+    n = integer(n_grid, "n_grid", minimum=5)
+    span = positive_real(span, "span")
     axis = np.linspace(-span, span, n)
     z2, z1 = np.meshgrid(axis, axis, indexing="ij")               # row i: z₂ = axis[i]
     return axis, float(axis[1] - axis[0]), np.stack([z1.ravel(), z2.ravel()], axis=1)
@@ -244,7 +208,7 @@ def _log_joint_grid(model: Any, z: np.ndarray) -> Any:
         out = np.concatenate([model.decoder_output(z[a:a + _MAX_ROWS].astype(model.dtype)).data
                               for a in range(0, len(z), _MAX_ROWS)]).astype(np.float64)
     likelihood = _GridLikelihood(model, out)
-    log_prior = -0.5 * (z * z).sum(1) - _LOG_2PI
+    log_prior = -0.5 * (z * z).sum(1) - LOG_2PI
     return lambda x: likelihood(x.astype(np.float64)) + log_prior
 
 
@@ -290,7 +254,7 @@ def log_marginal_2d(model: Any, x: Any, n_grid: int = 201, span: float = 5.0,
     _check_model(model, fn, latent_2d=True)
     x = _model_x(model, x, fn)
     axis, h, z = _grid(n_grid, span, fn)
-    tol = _positive_real(tol, "tol", fn)
+    tol = positive_real(tol, "tol")
     n = len(axis)
     result = np.empty(len(x))
     log_joint = _log_joint_grid(model, z)
@@ -394,14 +358,9 @@ def _neg_elbo(model: Any, x: np.ndarray, mu: Any, log_sigma: Any, L: Any,
 
 def _q_args(model: Any, x: np.ndarray, mu: Any, L: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
     B, m = len(x), model.latent_dim
-    mu = as_array(mu, "mu").astype(np.float64)
-    L = as_array(L, "L").astype(np.float64)
-    if mu.shape != (B, m):
-        raise ValueError(f"{fn}: mu must have shape (B, m) = ({B}, {m}); got shape {mu.shape}")
-    if L.shape != (B, m, m):
-        raise ValueError(f"{fn}: L must have shape (B, m, m) = ({B}, {m}, {m}); got shape {L.shape}")
-    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(L))):
-        raise ValueError(f"{fn}: mu and L must be finite")
+    sizes = {"B": B, "m": m}
+    mu = _float64(check_shape(mu, "mu", "B m", sizes), "mu")
+    L = _float64(check_shape(L, "L", "B m m", sizes), "L")
     if np.any(np.triu(L, 1)) or not np.all(np.diagonal(L, 0, 1, 2) > 0):
         raise ValueError(f"{fn}: L must be lower triangular with a positive diagonal")
     return mu, L
@@ -436,8 +395,8 @@ def elbo(model: Any, x: Any, mu: Any, L: Any, n_samples: int = 1000, seed: Any =
     x = _model_x(model, x, fn)
     mu, L = _q_args(model, x, mu, L, fn)
     m = model.latent_dim
-    S = _positive_int(n_samples, "n_samples", fn, minimum=m + 1)
-    eps = _standard_noise(_rng(seed, fn), S, len(x), m)
+    S = integer(n_samples, "n_samples", minimum=m + 1)
+    eps = _standard_noise(as_rng(seed, "seed"), S, len(x), m)
     log_sigma = np.log(np.diagonal(L, 0, 1, 2))
     total = np.zeros(len(x))
     per = max(1, _MAX_ROWS // len(x))
@@ -497,11 +456,11 @@ def refine_posterior(model: Any, x: Any, steps: int = 300, lr: float = 0.05,
     fn = "refine_posterior"
     _check_model(model, fn)
     x = _model_x(model, x, fn)
-    steps = _positive_int(steps, "steps", fn)
-    lr = _positive_real(lr, "lr", fn)
+    steps = positive_int(steps, "steps")
+    lr = positive_real(lr, "lr")
     m = model.latent_dim
-    S = _positive_int(n_samples, "n_samples", fn, minimum=m + 1)
-    eps = _standard_noise(_rng(seed, fn), S, len(x), m)
+    S = integer(n_samples, "n_samples", minimum=m + 1)
+    eps = _standard_noise(as_rng(seed, "seed"), S, len(x), m)
     with no_grad():
         mu0, ls0, L0 = (t.data for t in model.encode(x))
     mu = Tensor(mu0.copy(), requires_grad=True)
