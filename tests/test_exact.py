@@ -192,3 +192,14 @@ def test_bad_inputs(row):
         call()
     for word in words:
         assert word.lower() in str(info.value).lower(), (word, str(info.value))
+
+
+def test_float32_models_give_float64_answers_close_to_float64():
+    x = np.random.default_rng(5).uniform(size=(3, 6))
+    m64 = vn.FullCovVAE(6, [5], 2, seed=0)
+    m32 = vn.FullCovVAE(6, [5], 2, seed=0, dtype=np.float32)
+    a, b = exact.log_marginal_2d(m64, x), exact.log_marginal_2d(m32, x.astype(np.float32))
+    assert a.dtype == b.dtype == np.float64
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    mu, L = exact.refine_posterior(m32, x, steps=5)
+    assert mu.dtype == L.dtype == np.float64 and np.all(np.isfinite(exact.elbo(m32, x, mu, L)))

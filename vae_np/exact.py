@@ -190,7 +190,7 @@ class _GridLikelihood:
         return table
 
 
-def _grid(n_grid: Any, span: Any, fn: str) -> tuple[np.ndarray, float, np.ndarray]:
+def _grid(n_grid: Any, span: Any) -> tuple[np.ndarray, float, np.ndarray]:
     n = integer(n_grid, "n_grid", minimum=5)
     span = positive_real(span, "span")
     axis = np.linspace(-span, span, n)
@@ -253,7 +253,7 @@ def log_marginal_2d(model: Any, x: Any, n_grid: int = 201, span: float = 5.0,
     fn = "log_marginal_2d"
     _check_model(model, fn, latent_2d=True)
     x = _model_x(model, x, fn)
-    axis, h, z = _grid(n_grid, span, fn)
+    axis, h, z = _grid(n_grid, span)
     tol = positive_real(tol, "tol")
     n = len(axis)
     result = np.empty(len(x))
@@ -315,7 +315,7 @@ def posterior_grid(model: Any, x: Any, n_grid: int = 201, span: float = 5.0
     fn = "posterior_grid"
     _check_model(model, fn, latent_2d=True)
     x = _model_x(model, x, fn)
-    axis, h, z = _grid(n_grid, span, fn)
+    axis, h, z = _grid(n_grid, span)
     lj = _log_joint_grid(model, z)(x)
     density = np.exp(lj - logsumexp(lj, axis=1, keepdims=True)) / h ** 2
     return axis, axis.copy(), density.reshape(len(x), len(axis), len(axis))
