@@ -15,6 +15,7 @@ hand. Its modules read like the book's table of contents:
 :mod:`vae_np.vae`          FullCovVAE (the lecture's model) and DiagonalVAE (Model 1)
 :mod:`vae_np.optim`        SGD and Adam over one flat parameter buffer
 :mod:`vae_np.train`        the training loop and held-out evaluation
+:mod:`vae_np.exact`        exact answers: linear-Gaussian posterior, quadrature, best q
 :mod:`vae_np.data`         the bundled digits, local MNIST files, minibatches
 :mod:`vae_np.plots`        training curves, images, the latent space with its ellipses
 :mod:`vae_np.files`        writing files atomically: the old file survives any failure
@@ -43,6 +44,7 @@ from .data import Dataset, batches, check_data, load_digits, load_mnist
 # ---- added by TRAIN
 from .train import ELBOModel, TrainableModel
 from .data import check_arrays
+from . import exact
 
 __version__ = "0.1.0"
 
