@@ -1220,11 +1220,3 @@ ARRAY_FUNCTIONS = {
     np.trace: _np_trace, np.tril: _np_tril, np.triu: _np_triu, np.broadcast_to: _np_broadcast_to,
     np.repeat: _np_repeat, np.einsum: _np_einsum, np.linalg.cholesky: _np_cholesky,
 }
-
-# NumPy functions that Tensor.__array_function__ maps onto these ops (np.sum(t), np.stack([a, b]), …),
-# with NumPy's own positional signatures. Any other NumPy function on a Tensor that requires
-# grad raises a TypeError naming it (see vae_np.tensor).
-ARRAY_FUNCTIONS = {
-    np.sum: sum, np.mean: mean, np.reshape: reshape, np.transpose: transpose,
-    np.swapaxes: swapaxes, np.concatenate: concatenate, np.stack: stack, np.where: where,
-}

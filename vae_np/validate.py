@@ -8,8 +8,8 @@ received. This module is the bottom layer: it imports nothing from the package, 
 module may use it.
 
 ==========================  ==============================================================
-``FLOAT_DTYPES``          float32 and float64, the dtypes ``vae_np`` computes in
-``LOG_2PI``               log 2π as a Python float (so float32 stays float32)
+``FLOAT_DTYPES``            float32 and float64, the dtypes ``vae_np`` computes in
+``LOG_2PI``                 log 2π as a Python float (so float32 stays float32)
 :class:`NonFiniteError`     a computed value became NaN or inf (a diverging run)
 :func:`as_array`            array-like numbers → a float32/float64 array
 :func:`non_finite`          count and first index of the NaN/inf entries of an array
