@@ -230,6 +230,8 @@ def test_interrupt_half_way_through_a_step_changes_nothing(monkeypatch, threads,
         opt.step()
     assert len(stand_in.calls) >= n_blocks // 2
     _assert_same(opt, snap)
+    assert opt.undo() is False                     # nothing to undo after a step that raised
+    _assert_same(opt, snap)
     # the interrupted step can simply be run again and gives what an uninterrupted run gives
     monkeypatch.setattr(optim, where, real)
     opt.step()

@@ -6,13 +6,13 @@ into ``p.data`` *in place*: it never rebinds ``p.data`` and never keeps ``p.grad
 parameter stays the user's array and several optimizers can share a model, as in PyTorch.
 A parameter whose ``grad`` is None after the backward pass is skipped (its state and its
 step count are left as they are). ``zero_grad()`` sets ``p.grad = None``, the same as
-:meth:`vae_np.Module.zero_grad`.
+``Module.zero_grad``.
 
 Update rules (t counts a parameter's steps, g is its gradient, all operations elementwise):
 
 * SGD with momentum μ:   v ← μ v + g;   θ ← θ − η v
 * Adam (Kingma & Ba, 2015):   m ← β₁ m + (1 − β₁) g;   v ← β₂ v + (1 − β₂) g²;
-  θ ← θ − η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ) (:meth:`Adam.rule`).
+  θ ← θ − η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ) (``Adam.rule``).
 
 **A step is all or nothing, and can be undone.** Before a block of a parameter is
 updated its old values are copied aside while they are in cache, and the moments are
@@ -20,7 +20,7 @@ double-buffered: the step writes the new m, v into a second pair of arrays and s
 to them only when every parameter is done. An exception or ``KeyboardInterrupt`` inside
 ``step()`` therefore leaves parameters and state exactly as before it; a real Ctrl-C
 (SIGINT) arriving during a step in the main thread is held until the step is complete.
-:meth:`Optimizer.undo` restores parameters and state to what they were before the last
+``Optimizer.undo()`` restores parameters and state to what they were before the last
 step (one level), which :func:`vae_np.fit` does when the next loss is not finite.
 """
 from __future__ import annotations
@@ -104,16 +104,15 @@ class Optimizer:
     ----------
     params : iterable of Tensor, or a Module
         Leaf tensors with ``requires_grad=True`` (any mix of float32 and float64). A
-        :class:`vae_np.Module` is accepted and stands for ``module.parameters()``.
+        ``Module`` is accepted and stands for ``module.parameters()``.
     lr : float
         The learning rate η > 0.
 
-    Attributes
-    ----------
-    params : list of Tensor
-        The parameters this optimizer updates.
-    step_count : int
-        Completed calls of :meth:`step` (an undone step does not count).
+    Notes
+    -----
+    ``params`` is the list of the parameters this optimizer updates, ``step_count`` the
+    number of completed steps (an undone step does not count) and ``steps[i]`` parameter
+    i's own t. The hyper-parameters are attributes (``opt.lr = 1e-4`` changes the rate).
     """
 
     #: names of the per-parameter state arrays, double-buffered (set by subclasses)
@@ -160,7 +159,7 @@ class Optimizer:
 
     # ---- the public methods -----------------------------------------------------------
     def zero_grad(self) -> None:
-        """Set ``p.grad = None`` for every parameter (as :meth:`vae_np.Module.zero_grad` does):
+        """Set ``p.grad = None`` for every parameter (as ``Module.zero_grad`` does):
         the next backward pass writes fresh gradients."""
         for p in self.params:
             p.grad = None
@@ -186,6 +185,7 @@ class Optimizer:
                 self._update(_blocks([(i, self.params[i].size) for i in updated]), done)
             except BaseException:
                 self._restore(done)
+                self._last = None     # the copies of the step before are partly overwritten
                 raise
             for i in updated:                       # commit: switch to the new state
                 self._current[i] = 1 - self._current[i]
@@ -209,8 +209,9 @@ class Optimizer:
     def undo(self) -> bool:
         """Restore the parameters and the state to what they were before the last step.
 
-        One level: a second ``undo()`` (or one before any step) does nothing and returns
-        False. Returns True when a step was undone.
+        One level: a second ``undo()``, one before any step, or one after a step that
+        raised (and so changed nothing) does nothing and returns False. Returns True when
+        a step was undone.
         """
         if self._last is None:
             return False
@@ -241,7 +242,7 @@ class Optimizer:
         return out
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned, after checking all of it.
+        """Restore what ``state_dict()`` returned, after checking all of it.
 
         Raises
         ------
@@ -368,7 +369,7 @@ G_MAX = {np.dtype(t): math.sqrt(float(np.finfo(t).max) / 2) for t in (np.float16
 
 
 def _adam_block(theta, g, m, v, m_new, v_new, tmp, gc, b1, b2, lr_t, eps_t, g_max) -> None:
-    """Adam on one block, in place in ``theta``: what :meth:`Adam.rule` computes.
+    """Adam on one block, in place in ``theta``: what ``Adam.rule`` computes.
 
     Writes m_new = β₁ m + (1 − β₁) g, v_new = β₂ v + (1 − β₂) g², with g first clipped to
     ±g_max, and θ ← θ − lr_t m_new / (√v_new + eps_t), where lr_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ)
@@ -402,7 +403,7 @@ def _adam_block(theta, g, m, v, m_new, v_new, tmp, gc, b1, b2, lr_t, eps_t, g_ma
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015), each parameter updated in place, block by block.
 
-    The rule is :meth:`Adam.rule`; :func:`_adam_block` computes it for one block of a
+    The rule is ``Adam.rule``; ``_adam_block`` computes it for one block of a
     parameter without temporaries, and large steps split their blocks over two threads.
 
     **Float32 overflow.** g² overflows float32 above |g| ≈ 1.8e19; v would then be inf and
@@ -435,7 +436,7 @@ class Adam(Optimizer):
              b1: float, b2: float, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The textbook Adam update of one parameter at step t ≥ 1: returns new (θ, m, v).
 
-        Any shape; ``step()`` computes the same with :func:`_adam_block`, in place.
+        Any shape; ``step()`` computes the same with ``_adam_block``, in place.
         """
         g = np.clip(g, -G_MAX[theta.dtype], G_MAX[theta.dtype])  # keeps g² finite (see the class docstring)
         m = b1 * m + (1 - b1) * g
