@@ -118,9 +118,9 @@ class Optimizer:
     #: names of the per-parameter state arrays, double-buffered (set by subclasses)
     state_names: tuple[str, ...] = ()
 
-    def __init__(self, params: Iterable[Tensor] | Module, **hyper: Any):
+    def __init__(self, params: Iterable[Tensor] | Module, lr: float, **hyper: Any):
         self.params = _check_params(params)
-        checked = self._checked_hyper(hyper)
+        checked = self._checked_hyper({"lr": lr, **hyper})
         self._hyper_names = tuple(checked)          # "lr", ...: attributes a user may change
         vars(self).update(checked)
         # the element order in which θ is walked: its memory order, so that ravel() is a view
@@ -343,7 +343,7 @@ class SGD(Optimizer):
     state_names = ("velocity",)
 
     def __init__(self, params: Iterable[Tensor] | Module, lr: float = 1e-2, momentum: float = 0.0):
-        super().__init__(params, lr=lr, momentum=momentum)
+        super().__init__(params, lr, momentum=momentum)
 
     @staticmethod
     def _checked_hyper(hyper: dict[str, Any], where: str = "") -> dict[str, Any]:
@@ -428,7 +428,7 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable[Tensor] | Module, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        super().__init__(params, lr=lr, betas=betas, eps=eps)
+        super().__init__(params, lr, betas=betas, eps=eps)
         self._scratch: dict[int, dict[np.dtype, tuple[np.ndarray, np.ndarray]]] = {}  # per thread
 
     @staticmethod
