@@ -619,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", choices=("digits", "mnist"), help="run one size only")
     p.add_argument("--no-sweep", action="store_true", help="skip the m and batch-size sweeps")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    p.add_argument("--no-sweep-memory", action="store_true", help="peak memory for the four columns only, not the sweeps")
     p.add_argument("--no-processes", action="store_true", help="skip the timing with one process per library")
     p.add_argument("--threads", type=int, default=2, help="BLAS, torch and Adam threads (default 2)")
     p.add_argument("--blocks", type=int, help="timing blocks per library (default 10; quick 2)")
@@ -682,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
             for v in values:
                 cfg = mnist("float64", m=v) if key == "sweep_m" else mnist("float64", B=v)
                 s = bench_config(cfg, sweep_names, sweep_opts, processes=False)
-                if not opts.no_memory and not q:
+                if not opts.no_memory and not opts.no_sweep_memory and not q:
                     s["memory"] = measure_memory(cfg, ["vae_np", "torch"] if "torch" in names else ["vae_np"],
                                                  mem_steps, opts.threads)
                 results[key].append(s)
