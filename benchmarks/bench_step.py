@@ -530,6 +530,8 @@ def report(results: dict) -> str:
              + (f"The environment set {', '.join(f'{k}={v}' for k, v in unset.items())}; the benchmark unset them for "
                 "its own processes." if unset else "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were not set."), "",
              f"**Load average** at start {info['loadavg_start']}, at end {info.get('loadavg_end')}.", ""]
+    if busy(info):
+        lines += [BUSY.format(load=info["loadavg_start"][0], cores=info["cores"]), ""]
     if cols:
         lines += ["**All libraries in one process**, interleaved in rotating blocks "
                   f"({results['opts']['blocks']} blocks of {results['opts']['steps']} steps; median of the per-step "
@@ -555,6 +557,16 @@ def report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+BUSY = ("**Not representative:** the machine was overloaded (load average {load:.1f} on {cores} cores): "
+        "other processes held the cores, so wall times are many times the quiet ones and the ratios are noise. "
+        "Rerun `make bench` on a quiet machine.")
+
+
+def busy(info: dict) -> bool:
+    """True when other processes loaded the machine beyond its cores during the run."""
+    return max(info["loadavg_start"][0], (info.get("loadavg_end") or [0])[0]) > (info["cores"] or 1)
+
+
 def readme_table(results: dict) -> str:
     """The README's short table: the four columns, one process, and where the rest is."""
     cols, info = results["configs"], results["machine"]
@@ -568,7 +580,10 @@ def readme_table(results: dict) -> str:
         if all(n in c["timing"] for c in cols):
             lines.append(f"| {NAMES[n]} | " + " | ".join(f"{_ms(c, n):.2f}" for c in cols) + " |")
     met = sum(t["status"] == "met" for t in results["targets"])
-    lines += ["", f"Targets met: {met} of {len(results['targets'])} (see `benchmarks/results.md`).", "", MARKERS[1]]
+    lines += ["", f"Targets met: {met} of {len(results['targets'])} (see `benchmarks/results.md`)."]
+    if busy(info):
+        lines += ["", BUSY.format(load=info["loadavg_start"][0], cores=info["cores"])]
+    lines += ["", MARKERS[1]]
     return "\n".join(lines)
 
 
@@ -625,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--blocks", type=int, help="timing blocks per library (default 10; quick 2)")
     p.add_argument("--steps", type=int, help="timed steps per block (default 20; quick 3)")
     p.add_argument("--out", type=Path, help="stem of the result files (default benchmarks/results)")
+    p.add_argument("--report-only", action="store_true",
+                   help="rewrite results.md and the README table from results.json, measuring nothing")
     p.add_argument("--memory-child", help=argparse.SUPPRESS)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     opts = p.parse_args(argv)
@@ -633,6 +650,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if opts.worker:
         return worker()
+    if opts.report_only:
+        results = json.loads((HERE / "results.json").read_text())
+        (HERE / "results.md").write_text(report(results))
+        write_readme(results)
+        print("rewrote benchmarks/results.md and README.md's table from benchmarks/results.json")
+        return 0
 
     q = opts.quick
     opts.blocks = opts.blocks or (2 if q else 10)

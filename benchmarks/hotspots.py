@@ -188,7 +188,7 @@ def bernoulli(cfg: models.Config, dtype: str) -> None:
         return (np.maximum(logits, 0) - x * logits + np.log1p(np.exp(-np.abs(logits)))).sum(axis=1)
 
     head(f"Bernoulli NLL, ({B}, {D}), {dtype}")
-    row("forward: max(l,0) − x l + log1p(e^−|l|) as one expression → vae_np's BernoulliNLL.forward",
+    row("forward: max(l,0) − x l + log1p(exp(−abs(l))) as one expression → vae_np's BernoulliNLL.forward",
         us(plain), us(lambda: fn.forward(logits, x)))
     g = np.full(B, 1.0 / B, dtype)
     row("backward: g (σ(l) − x) as one expression → vae_np's BernoulliNLL.backward",
@@ -234,6 +234,9 @@ def main() -> int:
          f"({cpu_flags()}; {os.cpu_count()} cores, shared: load average {os.getloadavg()[0]:.1f} at start), "
          f"NumPy {np.__version__} ({ks.get('numpy')}); {opts.threads} threads. Command: "
          f"`python benchmarks/hotspots.py{' --quick' if opts.quick else ''}`.")
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        emit(f"\n**Not representative:** load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+             "best-of-N times still carry the other processes' share. Rerun on a quiet machine.")
     for cfg in (models.digits("float64"), models.mnist("float64"), models.mnist("float32")):
         adam(cfg)
     for cfg in (models.digits("float64"), models.mnist("float64")):
