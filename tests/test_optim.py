@@ -15,7 +15,7 @@ from vae_np.optim import BLOCK, THREAD_MIN
 def _params(rng, dtype=np.float64, big=True):
     # the last parameter spans several blocks, and all of them together reach THREAD_MIN,
     # so the blocked loop crosses block edges and the step is split over the threads
-    shapes = [(3, 4), (4,)] + ([(THREAD_MIN + 17,)] if big else [])
+    shapes = [(3, 4), (4,)] + ([(max(2 * BLOCK, THREAD_MIN) + 17,)] if big else [])
     return [vn.Tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in shapes]
 
 
