@@ -49,7 +49,7 @@ test: book
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" autograd
-	$(BIN)/python benchmarks/bench_step.py
+	$(BIN)/python benchmarks/bench_step.py && $(BIN)/python benchmarks/hotspots.py
 
 # Build outputs and caches; `make distclean` also removes the venv and MathJax.
 clean:

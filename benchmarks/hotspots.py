@@ -1,253 +1,255 @@
-"""Micro-benchmarks of the pieces of vae_np's step, each beside a cheaper way to do it.
+"""The measured saving of every speed-up left in vae_np, each beside the plain way (issue 12 §3).
 
-    .venv/bin/python benchmarks/hotspots.py               # digits and MNIST-size, float64
-    .venv/bin/python benchmarks/hotspots.py --dtype float32
+    .venv/bin/python benchmarks/hotspots.py            # writes benchmarks/hotspots.md
+    .venv/bin/python benchmarks/hotspots.py --quick    # fewer repeats, prints only
 
-Nothing here changes vae_np: the alternatives are written out in this file (or, for
-Adam's block size, set on the imported module for the duration of one measurement),
-so each line reads "what vae_np does now: X µs; the alternative: Y µs". Every number
-is the best of several repeats (the least disturbed by other processes on a shared
-machine), in µs per training step.
+Standalone micro-benchmarks, so that they can be rerun after a merge: each writes out the
+plain way and the package's way side by side (the package's own function is called, so
+after a change the saving shown is that of the code as it is), at the step's shapes for digits
+(B=128, D=64, H=256, m=8) and MNIST size (B=128, D=784, H=512, m=16):
+
+* Adam: the textbook rule on whole arrays (``Adam.rule``) against ``_adam_block`` in
+  blocks, on one thread and on two; the cost of making a step undoable (the copy kept
+  for ``undo`` and the double-buffered moments) against an in-place step that cannot be
+  undone; block sizes;
+* tanh: ``np.tanh`` against the package's ``Tanh.forward`` (in float64 today
+  t/(2 − t), t = −expm1(−2|x|)); the backward g(1 − z²) as one expression against the
+  package's;
+* the Bernoulli NLL, forward and backward, as one expression against the package's;
+* the leaf gradient: a fresh copy of the first gradient (what the engine does), against
+  a zero-fill and an add.
+
+Every number is the best of several repeats (the least disturbed by other processes on a
+shared machine), in µs.
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import timeit
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+import cleanenv  # noqa: E402
+
+if __name__ == "__main__":
+    cleanenv.own_kernel()
+
+import argparse  # noqa: E402
+import datetime as _dt  # noqa: E402
+import os  # noqa: E402
+import timeit  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import special  # noqa: E402
 
 import models  # noqa: E402
 import vae_np as vn  # noqa: E402
-from bench_step import set_threads  # noqa: E402
-from vae_np import losses, optim  # noqa: E402
-from vae_np.data import check_data  # noqa: E402
+from bench_step import cpu_flags, cpu_model, kernels, set_threads  # noqa: E402
+from vae_np import losses, ops, optim  # noqa: E402
+
+REPEAT = 9
+OUT: list[str] = []
+PREAMBLE = """*Written by `benchmarks/hotspots.py` (`make bench` runs it); rerun it rather than edit this
+file.* Each row times one piece of the step the plain way and the way `vae_np` does it now
+(its own function is called), at the step's shapes; the saving is per call, in µs, best
+of several repeats. Where the package's way equals the plain way, the saving is ~0 and
+the row says there is no speed-up left there. The machine's CPU is named below: the
+project's machine is an AMD EPYC with AVX2 and **no AVX-512**. NumPy's float64 `tanh` is
+scalar code there, so the t/(2 − t) formula wins; issue 12's numbers (the formula 2.3×
+*slower* than `np.tanh`, the in-place Bernoulli loss 15 µs slower at MNIST size) were
+measured on a CPU with AVX-512, where NumPy's `tanh` is vectorised. Run this script on
+such a machine before keeping a kernel for it.
+
+"""
 
 
-def us(fn, repeat: int = 9, min_time: float = 0.02) -> float:
+def us(fn, repeat: int | None = None, min_time: float = 0.02) -> float:
     """Best-of-``repeat`` time of ``fn()`` in µs (each repeat runs at least ``min_time`` s)."""
     timer = timeit.Timer(fn)
     number = 1
     while timer.timeit(number) < min_time and number < 1 << 16:
         number *= 2
-    return 1e6 * min(timer.repeat(repeat, number)) / number
+    return 1e6 * min(timer.repeat(repeat or REPEAT, number)) / number
 
 
-def line(label: str, now: float, alt: float | None = None, alt_label: str = "") -> None:
-    if alt is None:
-        print(f"  {label:58s} {now:9.1f} µs")
-    else:
-        print(f"  {label:58s} {now:9.1f} µs   {alt_label}: {alt:9.1f} µs  (saves {now - alt:7.1f} µs)")
+def emit(text: str) -> None:
+    print(text, flush=True)
+    OUT.append(text)
 
 
-def run(cfg: models.Config) -> None:
-    B, D, H, m = cfg.B, cfg.D, cfg.H, cfg.m
-    dtype = np.dtype(cfg.dtype)
-    x, eps = models.make_inputs(cfg, 1)[0]
-    r = models.make_vae_np(cfg, models.reference_model(cfg).state_dict())
-    model, opt = r.extra["model"], r.extra["opt"]
-    for _ in range(5):
-        r.step(x, eps)
-    step = us(lambda: r.step(x, eps), repeat=7)
-    print(f"\n{cfg.label}: one vae_np step {step:.0f} µs (best of 7); load average {os.getloadavg()[0]:.2f}")
+def row(what: str, plain: float, fast: float, note: str = "") -> None:
+    emit(f"| {what} | {plain:,.1f} | {fast:,.1f} | {plain - fast:+,.1f} ({plain / fast:.2f}×) | {note} |")
 
-    print(" input validation (every step, before any arithmetic)")
-    line("check_data(x): isfinite scan + min + max", us(lambda: check_data(x, "x", "bernoulli")))
-    lo_hi = us(lambda: (x.min(), x.max()))
-    line("bernoulli_nll: x.min(), x.max() again", lo_hi)
+
+def head(title: str) -> None:
+    emit(f"\n**{title}**\n")
+    emit("| piece | plain, µs | fast, µs | saving, µs (ratio) | note |")
+    emit("|---|---|---|---|---|")
+
+
+# ---------------------------------------------------------------------------------------
+def adam(cfg: models.Config) -> None:
+    model = models.reference_model(cfg)
+    params = model.parameters()
     rng = np.random.default_rng(0)
-    logits = rng.standard_normal((B, D)).astype(dtype)
-    out = np.ones(B, dtype)
-    line("_finite: isfinite(loss per example)", us(lambda: np.all(np.isfinite(out))))
-    line("_noise: isfinite(eps)", us(lambda: np.all(np.isfinite(eps))))
-    line("  cheaper: one finite check of x as np.isfinite(x.sum())", us(lambda: np.isfinite(x.sum())))
+    for p in params:
+        p.grad = (rng.standard_normal(p.shape) * 1e-2).astype(p.dtype)
+    n = sum(p.size for p in params)
+    head(f"Adam, {cfg.label} ({n:,} parameters)")
+    opt = vn.Adam(params)
+    opt.step()
 
-    print(" Bernoulli NLL (B×D elementwise)")
-    fwd_now = us(lambda: (np.maximum(logits, 0) - x * logits + np.log1p(np.exp(-np.abs(logits)))).sum(axis=1))
+    def textbook():
+        for i, p in enumerate(params):
+            theta, m, v = vn.Adam.rule(p.data, p.grad, opt.state("m", i), opt.state("v", i), 2, 1e-3, 0.9, 0.999, 1e-8)
+            p.data[...] = theta
 
-    def fwd_alt():
-        t = np.abs(logits)
-        np.negative(t, out=t)
-        np.exp(t, out=t)
-        np.log1p(t, out=t)
-        u = np.maximum(logits, 0)
-        u += t
-        np.multiply(x, logits, out=t)
-        u -= t
-        return u.sum(axis=1)
+    def step_no_undo():
+        # the same kernel in place: no copy kept, one pair of moments (a step that cannot be undone)
+        b1, b2 = opt.betas
+        tmp, gc = np.empty(optim.BLOCK, cfg.dtype), np.empty(optim.BLOCK, cfg.dtype)
+        for i, p in enumerate(params):
+            th, g = p.data.reshape(-1), p.grad.reshape(-1)
+            m, v = opt._buffers["m"][i][0], opt._buffers["v"][i][0]
+            for a in range(0, th.size, optim.BLOCK):
+                b = min(a + optim.BLOCK, th.size)
+                optim._adam_block(th[a:b], g[a:b], m[a:b], v[a:b], m[a:b], v[a:b], tmp[:b - a], gc[:b - a],
+                                  b1, b2, 1e-3, 1e-8, optim.G_MAX[th.dtype])
 
-    line("forward max(l,0) − x l + log1p(exp(−|l|)), 6 temporaries", fwd_now, us(fwd_alt), "in place, 2 temporaries")
-    line("  np.logaddexp(0, l) − x l", us(lambda: (np.logaddexp(0, logits) - x * logits).sum(axis=1)))
-    g = np.full(B, 1.0 / B, dtype)
-    bwd_now = us(lambda: g[:, None] * (special.expit(logits) - x))
-
-    def bwd_alt():
-        t = special.expit(logits)
-        t -= x
-        t *= g[:, None]
-        return t
-
-    line("backward g (expit(l) − x)", bwd_now, us(bwd_alt), "in place")
-
-    print(" tanh forward, (B, H), twice per step (encoder and decoder hidden layers)")
-    a = rng.standard_normal((B, H)).astype(dtype) * 2
-
-    def tanh_exp(x=a):
-        # tanh|x| = (1 − u)/(1 + u), u = e^(−2|x|) ∈ (0, 1]: no overflow, np.exp is SIMD;
-        # absolute error ≲ 2 ulp(1) near 0 (relative error grows as 1/|x| there)
-        t = np.abs(x)
-        t *= -2
-        np.exp(t, out=t)
-        d = 1 + t
-        np.subtract(1, t, out=t)
-        t /= d
-        return np.copysign(t, x, out=t)
-
-    err = float(np.max(np.abs(tanh_exp() - np.tanh(a))))
-    line("np.tanh(x)", us(lambda: np.tanh(a)), us(tanh_exp), f"via np.exp (max abs err {err:.0e})")
+    saved = optim.THREADS
+    optim.THREADS = 1
+    one = us(opt.step)
+    optim.THREADS = saved
+    two = us(opt.step)
+    row("Adam.rule (textbook, whole arrays) → Adam.step, blocks, 1 thread", us(textbook), one)
+    row("Adam.step 1 thread → 2 threads", one, two,
+        f"split when a step has ≥ {optim.THREAD_MIN:,} elements" if n >= optim.THREAD_MIN else
+        f"below THREAD_MIN = {optim.THREAD_MIN:,}: the calling thread alone")
+    optim.THREADS = 1
+    row("undoable step (1 thread): in place, nothing kept → kept copy + double-buffered moments",
+        us(step_no_undo), one, "negative: what undo and the all-or-nothing step cost")
+    keep = optim._keep
+    optim._keep = lambda prev, theta: None
+    no_keep = us(opt.step)
+    optim._keep = keep
+    row("  of which the kept copy of θ (1 thread)", one, no_keep, "the step without the copy (not exact any more)")
+    block = optim.BLOCK
+    for b in (4096, 65536, 1 << 20):
+        optim.BLOCK = b
+        opt_b = vn.Adam(params)
+        opt_b.step()
+        row(f"  BLOCK {b:,} → {block:,} (1 thread)", us(opt_b.step), one)
+    optim.BLOCK = block
+    optim.THREADS = saved
     try:
         import torch
-        at = torch.from_numpy(a)
-        line("  torch.tanh, same array (its own threads)", us(lambda: torch.tanh(at)))
-    except ImportError:
-        pass
-
-    print(" tanh backward, (B, H)")
-    z = np.tanh(rng.standard_normal((B, H)).astype(dtype))
-    gz = rng.standard_normal((B, H)).astype(dtype)
-
-    def tanh_alt():
-        t = z * z
-        np.subtract(1, t, out=t)
-        t *= gz
-        return t
-
-    line("g ⊙ (1 − z²), 3 temporaries", us(lambda: gz * (1 - z * z)), us(tanh_alt), "in place, 1 temporary")
-
-    print(" optimizer and gradient buffer")
-    line(f"Adam.step (vae_np's BLOCK = {optim.BLOCK})", us(opt.step, repeat=5))
-    saved = optim.BLOCK
-    for block in (4096, 65536, 1 << 20, 1 << 30):
-        optim.BLOCK = block
-        a = vn.Adam(model.parameters(), lr=1e-3)
-        a.flat_grad[...] = 1e-3
-        line(f"  Adam.step with BLOCK = {block}", us(a.step, repeat=5))
-    optim.BLOCK = saved
-    if dtype == np.float32:
-        a = vn.Adam(model.parameters(), lr=1e-3)
-        a.flat_grad[...] = 1e-3
-
-        def adam_python_scalars(self=a):
-            # the same update with lr_t and eps_t as Python floats: np.sqrt gives np.float64
-            # scalars, which make float32 in-place ops compute in float64 and cast back (NEP 50)
-            self.step_count += 1
-            b1, b2 = self.betas
-            c2 = float(np.sqrt(1 - b2 ** self.step_count))
-            lr_t, eps_t = self.lr * c2 / (1 - b1 ** self.step_count), self.eps * c2
-            flat, grad, m_, v_, tmp_all = self.flat, self.flat_grad, self.m, self.v, self._scratch
-            for s0 in range(0, flat.size, optim.BLOCK):
-                s1 = min(s0 + optim.BLOCK, flat.size)
-                g_, mb, vb, tmp = grad[s0:s1], m_[s0:s1], v_[s0:s1], tmp_all[:s1 - s0]
-                mb *= b1
-                np.multiply(g_, 1 - b1, out=tmp)
-                mb += tmp
-                vb *= b2
-                np.multiply(g_, g_, out=tmp)
-                tmp *= 1 - b2
-                vb += tmp
-                np.sqrt(vb, out=tmp)
-                tmp += eps_t
-                np.divide(mb, tmp, out=tmp)
-                tmp *= lr_t
-                flat[s0:s1] -= tmp
-
-        line("  Adam.step, lr_t and eps_t as Python floats", us(adam_python_scalars, repeat=5))
-    try:
-        import torch
-        tp = [torch.tensor(p.data.copy(), requires_grad=True) for p in model.parameters()]
+        tp = [torch.tensor(p.data.copy(), requires_grad=True) for p in params]
         for t_ in tp:
             t_.grad = torch.full_like(t_, 1e-3)
-        topt = torch.optim.Adam(tp, lr=1e-3)
-        topt.step()
-        line("  torch.optim.Adam.step, same parameters (its own threads)", us(topt.step, repeat=5))
+        for fused in (False, True):
+            topt = torch.optim.Adam(tp, lr=1e-3, fused=fused or None)
+            topt.step()
+            emit(f"| torch.optim.Adam{'(fused=True)' if fused else ''}.step, same parameters, "
+                 f"{torch.get_num_threads()} threads | | {us(topt.step):,.1f} | | for comparison |")
     except ImportError:
         pass
-    opt = vn.Adam(model.parameters(), lr=1e-3)   # rebind the parameters to a fresh buffer
-    r2 = models.make_vae_np(cfg, models.reference_model(cfg).state_dict())
-    r2.step(x, eps)
-    opt2 = r2.extra["opt"]
-    n = opt2.flat.size
-    line(f"zero_grad: flat_grad.fill(0), {n:,} elements", us(opt2.zero_grad))
-    grads = {name: p.grad.copy() for name, p in r2.extra["model"].named_parameters()}
-    views = [p.grad for p in r2.extra["model"].parameters()]
 
-    def accumulate():
-        for v, gg in zip(views, grads.values()):
-            v += gg
 
-    def copy():
-        for v, gg in zip(views, grads.values()):
-            np.copyto(v, gg)
+def tanh(cfg: models.Config) -> None:
+    B, H = cfg.B, cfg.H
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((B, H)) * 2
+    fn = ops.Tanh()                                   # the package's op, whatever it does now
+    ours = fn.forward(a)
+    err = float(np.max(np.abs(ours - np.tanh(a)) / np.maximum(np.abs(np.tanh(a)), 1e-300)))
+    head(f"tanh, ({B}, {H}), float64 (twice per step)")
+    row("forward: np.tanh → vae_np's Tanh.forward", us(lambda: np.tanh(a)), us(lambda: fn.forward(a)),
+        f"max rel. diff. {err:.0e}; {cpu_flags()}")
+    z = np.tanh(a)
+    g = rng.standard_normal((B, H))
+    fn.z = z
+    row("backward: g ⊙ (1 − z²) → vae_np's Tanh.backward", us(lambda: g * (1 - z * z)), us(lambda: fn.backward(g)))
+    a32 = a.astype(np.float32)
+    row("float32 forward: np.tanh → vae_np's Tanh.forward", us(lambda: np.tanh(a32)), us(lambda: fn.forward(a32)))
 
-    line("backward: leaf.grad += g for every parameter", us(accumulate), us(copy), "np.copyto on first write")
-    # Linear's dW written straight into the gradient buffer: no temporary, no copy.
-    X = rng.standard_normal((B, H)).astype(dtype)
-    G = rng.standard_normal((B, D)).astype(dtype)
-    W_grad = np.zeros((H, D), dtype)
-    line(f"decoder.layers.1 dW = Xᵀ G ({H}×{D}) then grad += dW",
-         us(lambda: np.add(W_grad, X.T @ G, out=W_grad)),
-         us(lambda: np.matmul(X.T, G, out=W_grad)), "np.matmul(Xᵀ, G, out=grad)")
 
-    print(" the three heads: three Linear ops or one (H → 2m + m²)")
-    Hh = rng.standard_normal((B, H)).astype(dtype)
-    Ws = [rng.standard_normal((H, k)).astype(dtype) for k in (m, m, m * m)]
-    Gs = [rng.standard_normal((B, k)).astype(dtype) for k in (m, m, m * m)]
-    Wf, Gf = np.concatenate(Ws, axis=1), np.concatenate(Gs, axis=1)
+def bernoulli(cfg: models.Config, dtype: str) -> None:
+    B, D = cfg.B, cfg.D
+    rng = np.random.default_rng(2)
+    logits = (rng.standard_normal((B, D)) * 3).astype(dtype)
+    x = (rng.uniform(size=(B, D)) > 0.5).astype(dtype)
+    fn = losses.BernoulliNLL()                        # the package's op, whatever it does now
+    fn.needs_grad = (True, False)
+    np.testing.assert_allclose(fn.forward(logits, x), (np.logaddexp(0, logits) - x * logits).sum(axis=1),
+                               rtol=1e-5 if dtype == "float32" else 1e-12)
 
-    def three():
-        for W_, G_ in zip(Ws, Gs):
-            Hh @ W_
-            Hh.T @ G_
-            G_ @ W_.T
+    def plain():
+        return (np.maximum(logits, 0) - x * logits + np.log1p(np.exp(-np.abs(logits)))).sum(axis=1)
 
-    def one():
-        Hh @ Wf
-        Hh.T @ Gf
-        Gf @ Wf.T
+    head(f"Bernoulli NLL, ({B}, {D}), {dtype}")
+    row("forward: max(l,0) − x l + log1p(exp(−abs(l))) as one expression → vae_np's BernoulliNLL.forward",
+        us(plain), us(lambda: fn.forward(logits, x)))
+    g = np.full(B, 1.0 / B, dtype)
+    row("backward: g (σ(l) − x) as one expression → vae_np's BernoulliNLL.backward",
+        us(lambda: g[:, None] * (special.expit(logits) - x)), us(lambda: fn.backward(g)))
 
-    line("matrix products of the heads (forward, dW, dX)", us(three), us(one), "one fused head")
 
-    print(" the engine's fixed cost (a model too small for arithmetic to matter)")
-    tiny = models.Config("tiny", 4, 4, 2, cfg.dtype, B=2)
-    xt, et = models.make_inputs(models.Config("mnist", 4, 4, 2, cfg.dtype, B=2), 1)[0]
-    rt = models.make_vae_np(tiny, models.reference_model(tiny).state_dict())
-    line("vae_np step, D=4 H=4 m=2 B=2", us(lambda: rt.step(xt, et), repeat=7))
-    try:
-        import torch  # noqa: F401
-        tt = models.make_torch(tiny, models.reference_model(tiny).state_dict())
-        xt_t, et_t = tt.convert(xt), tt.convert(et)
-        line("PyTorch step, same tiny model", us(lambda: tt.step(xt_t, et_t), repeat=7))
-    except ImportError:
-        pass
+def leaf_grad(cfg: models.Config) -> None:
+    model = models.reference_model(cfg)
+    rng = np.random.default_rng(3)
+    gs = [rng.standard_normal(p.shape).astype(p.dtype) for p in model.parameters()]
+    params = model.parameters()
+
+    def zero_fill_and_add():
+        for p, g in zip(params, gs):
+            p.grad = np.zeros_like(p.data)
+            p.grad += g
+
+    def copy_first():
+        for p, g in zip(params, gs):
+            p.grad = np.array(g, dtype=p.data.dtype, copy=True)
+
+    def keep_first():
+        for p, g in zip(params, gs):
+            p.grad = g
+
+    head(f"Leaf gradients, {cfg.label} (all parameters, first write after zero_grad)")
+    row("zero-fill + add → a copy of the first gradient (what tensor.backward does)", us(zero_fill_and_add),
+        us(copy_first))
+    row("  a copy → keeping the array itself (not safe: ops may hand out views)", us(copy_first), us(keep_first),
+        "not done: shown for the bound")
 
 
 def main() -> int:
+    global REPEAT
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--dtype", default="float64", choices=("float64", "float32"))
-    p.add_argument("--only", choices=("digits", "mnist"))
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--quick", action="store_true")
     opts = p.parse_args()
+    REPEAT = 3 if opts.quick else REPEAT
     set_threads(opts.threads)
-    if opts.only in (None, "digits"):
-        run(models.digits(opts.dtype))
-    if opts.only in (None, "mnist"):
-        run(models.mnist(opts.dtype))
+    ks = kernels()
+    emit(f"Measured {_dt.datetime.now().astimezone().isoformat(timespec='minutes')} on {cpu_model()} "
+         f"({cpu_flags()}; {os.cpu_count()} cores, shared: load average {os.getloadavg()[0]:.1f} at start), "
+         f"NumPy {np.__version__} ({ks.get('numpy')}); {opts.threads} threads. Command: "
+         f"`python benchmarks/hotspots.py{' --quick' if opts.quick else ''}`.")
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        emit(f"\n**Not representative:** load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+             "best-of-N times still carry the other processes' share. Rerun on a quiet machine.")
+    for cfg in (models.digits("float64"), models.mnist("float64"), models.mnist("float32")):
+        adam(cfg)
+    for cfg in (models.digits("float64"), models.mnist("float64")):
+        tanh(cfg)
+    for cfg, dt in ((models.digits("float64"), "float64"), (models.mnist("float64"), "float64"),
+                    (models.mnist("float32"), "float32")):
+        bernoulli(cfg, dt)
+    for cfg in (models.digits("float64"), models.mnist("float64")):
+        leaf_grad(cfg)
+    emit(f"\nLoad average at the end {os.getloadavg()[0]:.1f}.")
+    if not opts.quick:
+        (HERE / "hotspots.md").write_text(PREAMBLE + "\n".join(OUT) + "\n")
+        print(f"wrote {HERE / 'hotspots.md'}")
     return 0
 
 

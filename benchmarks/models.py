@@ -62,8 +62,8 @@ def digits(dtype: str) -> Config:
     return Config("digits", 64, 256, 8, dtype)
 
 
-def mnist(dtype: str, m: int = 16) -> Config:
-    return Config("mnist", 784, 512, m, dtype)
+def mnist(dtype: str, m: int = 16, B: int = 128) -> Config:
+    return Config("mnist", 784, 512, m, dtype, B)
 
 
 def layers(cfg: Config) -> list[tuple[str, int, int]]:
@@ -152,7 +152,14 @@ def make_vae_np(cfg: Config, state: dict[str, np.ndarray]) -> Runner:
 # ---------------------------------------------------------------------------------------
 # PyTorch eager
 # ---------------------------------------------------------------------------------------
-def make_torch(cfg: Config, state: dict[str, np.ndarray]) -> Runner:
+def make_torch_fused(cfg: Config, state: dict[str, np.ndarray]) -> Runner:
+    """PyTorch eager as :func:`make_torch`, with ``torch.optim.Adam(fused=True)`` (one kernel)."""
+    r = make_torch(cfg, state, fused=True)
+    r.name = "torch_fused"
+    return r
+
+
+def make_torch(cfg: Config, state: dict[str, np.ndarray], fused: bool = False) -> Runner:
     """The same model in PyTorch eager: explicit (n_in, n_out) weights, ``torch.optim.Adam``.
 
     ``addmm(b, x, W)`` is what ``nn.Linear`` runs (with Wᵀ stored); the reconstruction
@@ -164,8 +171,8 @@ def make_torch(cfg: Config, state: dict[str, np.ndarray]) -> Runner:
 
     params = {k: torch.tensor(v, requires_grad=True) for k, v in state.items()}
     P = [params[k] for k in state]
-    opt = torch.optim.Adam(P, lr=LR, betas=BETAS, eps=ADAM_EPS)
-    m, B = cfg.m, cfg.B
+    opt = torch.optim.Adam(P, lr=LR, betas=BETAS, eps=ADAM_EPS, fused=fused or None)
+    m = cfg.m
 
     def lin(name, h):
         return torch.addmm(params[name + ".bias"], h, params[name + ".weight"])
@@ -177,7 +184,7 @@ def make_torch(cfg: Config, state: dict[str, np.ndarray]) -> Runner:
         L = torch.tril(l_prime, -1) + torch.diag_embed(torch.exp(log_sigma))
         z = mu + (L @ eps.unsqueeze(-1)).squeeze(-1)
         logits = lin("decoder.layers.1", torch.tanh(lin("decoder.layers.0", z)))
-        kl = 0.5 * (mu.square().sum() + L.square().sum() - B * m) - log_sigma.sum()
+        kl = 0.5 * (mu.square().sum() + L.square().sum() - x.shape[0] * m) - log_sigma.sum()
         rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
         return (kl + rec) / x.shape[0]
 
@@ -227,19 +234,11 @@ def make_autograd(cfg: Config, state: dict[str, np.ndarray]) -> Runner:
     vel = [np.zeros_like(p) for p in params]
     t = [0]
     last: list = [None]
-    b1, b2 = BETAS
 
     def step(x, eps):
         loss, g = vg(params, x, eps)
         t[0] += 1
-        c2 = np.sqrt(1 - b2 ** t[0])
-        lr_t, eps_t = LR * c2 / (1 - b1 ** t[0]), ADAM_EPS * c2
-        for p, gi, mi, vi in zip(params, g, mom, vel):
-            mi *= b1
-            mi += (1 - b1) * gi
-            vi *= b2
-            vi += (1 - b2) * (gi * gi)
-            p -= lr_t * mi / (np.sqrt(vi) + eps_t)
+        _adam_arrays(params, g, mom, vel, t[0])
         last[0] = g
         return loss
 
@@ -250,9 +249,90 @@ def make_autograd(cfg: Config, state: dict[str, np.ndarray]) -> Runner:
 
 
 # ---------------------------------------------------------------------------------------
+# The floor: a hand-written NumPy step, no autograd
+# ---------------------------------------------------------------------------------------
+def _adam_arrays(params, grads, mom, vel, t, b1=BETAS[0], b2=BETAS[1]):
+    """In-place Adam per array, as a careful NumPy programmer writes it: the same rule and the
+    same rounding as ``vn.Adam`` (lr_t, eps_t folded; Python-float scalars keep float32)."""
+    c2 = (1 - b2 ** t) ** 0.5
+    lr_t, eps_t = LR * c2 / (1 - b1 ** t), ADAM_EPS * c2
+    for p, g, m, v in zip(params, grads, mom, vel):
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * (g * g)
+        d = np.sqrt(v)
+        d += eps_t
+        np.divide(m, d, out=d)
+        d *= lr_t
+        p -= d
+
+
+def make_numpy(cfg: Config, state: dict[str, np.ndarray]) -> Runner:
+    """The same step written out in NumPy: forward, the backward derived by hand, Adam.
+
+    Forward as in the module docstring; backward (G = 1/B):
+    dlogits = (sigmoid(logits) − x) G;  dW₂ = h₁ᵀ dlogits;  dh₁ = dlogits W₂ᵀ;
+    da₁ = dh₁ (1 − h₁²);  dz = da₁ W₁ᵀ;  dμ = dz + μ G;  dL = dz εᵀ + L G;
+    dL' = tril(dL, −1);  d log σ = diag(dL) σ − G;  dh = dμ W_μᵀ + d log σ W_σᵀ + dL' W_Lᵀ;
+    da₀ = dh (1 − h²);  dW₀ = xᵀ da₀ (and every db the column sums of its da).
+    No graph, no checks, no undo: the floor an implementation with autograd is held to.
+    """
+    names = list(state)
+    P = {k: state[k].copy() for k in names}
+    m = cfg.m
+    mom = [np.zeros_like(P[k]) for k in names]
+    vel = [np.zeros_like(P[k]) for k in names]
+    t, last = [0], [None]
+    low = np.tril(np.ones((m, m), bool), -1)
+    diag = np.arange(m)
+
+    def step(x, eps):
+        B = x.shape[0]
+        G = 1.0 / B
+        W = lambda name: P[name + ".weight"]  # noqa: E731
+        h = np.tanh(x @ W("encoder.layers.0") + P["encoder.layers.0.bias"])
+        mu = h @ W("mu_head") + P["mu_head.bias"]
+        log_sigma = h @ W("log_sigma_head") + P["log_sigma_head.bias"]
+        sigma = np.exp(log_sigma)
+        L = (h @ W("l_head") + P["l_head.bias"]).reshape(B, m, m) * low
+        L[:, diag, diag] = sigma
+        z = mu + np.einsum("bij,bj->bi", L, eps)
+        h1 = np.tanh(z @ W("decoder.layers.0") + P["decoder.layers.0.bias"])
+        logits = h1 @ W("decoder.layers.1") + P["decoder.layers.1.bias"]
+        e = np.exp(-np.abs(logits))
+        rec = np.sum(np.maximum(logits, 0) + np.log1p(e) - x * logits)
+        kl = 0.5 * (np.sum(mu * mu) + np.sum(L * L) - B * m) - np.sum(log_sigma)
+        loss = (kl + rec) * G
+        # backward
+        sig = np.where(logits >= 0, 1, e) / (1 + e)
+        d_logits = (sig - x) * G
+        d_h1 = d_logits @ W("decoder.layers.1").T
+        d_a1 = d_h1 * (1 - h1 * h1)
+        d_z = d_a1 @ W("decoder.layers.0").T
+        d_mu = d_z + mu * G
+        d_L = d_z[:, :, None] * eps[:, None, :] + L * G
+        d_log_sigma = d_L[:, diag, diag] * sigma - G
+        d_lp = (d_L * low).reshape(B, m * m)
+        d_h = d_mu @ W("mu_head").T + d_log_sigma @ W("log_sigma_head").T + d_lp @ W("l_head").T
+        d_a0 = d_h * (1 - h * h)
+        grads = {}
+        for name, inp, d in (("encoder.layers.0", x, d_a0), ("mu_head", h, d_mu), ("log_sigma_head", h, d_log_sigma),
+                             ("l_head", h, d_lp), ("decoder.layers.0", z, d_a1), ("decoder.layers.1", h1, d_logits)):
+            grads[name + ".weight"] = inp.T @ d
+            grads[name + ".bias"] = d.sum(0)
+        t[0] += 1
+        _adam_arrays([P[k] for k in names], [grads[k] for k in names], mom, vel, t[0])
+        last[0] = grads
+        return loss
+
+    return Runner("numpy", step, float, lambda: {k: g.copy() for k, g in last[0].items()})
+
+
+# ---------------------------------------------------------------------------------------
 # The floor: the step's matrix products alone, in NumPy
 # ---------------------------------------------------------------------------------------
-def make_matmul_floor(cfg: Config, seed: int = 1) -> Runner:
+def make_matmul_floor(cfg: Config, state: dict | None = None, seed: int = 1) -> Runner:
     """Only the matrix products of one step, with the step's shapes and dtype.
 
     For every layer Y = X W and dW = Xᵀ G, and dX = G Wᵀ except for the first layer
@@ -279,13 +359,15 @@ def make_matmul_floor(cfg: Config, seed: int = 1) -> Runner:
     return Runner("matmul", step, float, dict)
 
 
-FRAMEWORKS = {"vae_np": make_vae_np, "torch": make_torch, "autograd": make_autograd}
+FRAMEWORKS = {"vae_np": make_vae_np, "torch": make_torch, "torch_fused": make_torch_fused,
+              "autograd": make_autograd}
+FLOORS = {"numpy": make_numpy, "matmul": make_matmul_floor}
 
 
 def available() -> dict[str, str | None]:
     """Which optional frameworks import: name → None, or the reason they do not."""
     reasons: dict[str, str | None] = {"vae_np": None}
-    for name, module in (("torch", "torch"), ("autograd", "autograd")):
+    for name, module in (("torch", "torch"), ("torch_fused", "torch"), ("autograd", "autograd")):
         try:
             __import__(module)
             reasons[name] = None

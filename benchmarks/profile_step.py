@@ -25,6 +25,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import cleanenv  # noqa: E402
+
+if __name__ == "__main__":
+    cleanenv.own_kernel()         # the CPU's own BLAS kernel, as bench_step.py
+
 import models  # noqa: E402
 from bench_step import set_threads  # noqa: E402
 

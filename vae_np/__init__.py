@@ -13,7 +13,7 @@ hand. Its modules read like the book's table of contents:
 :mod:`vae_np.losses`       MSE, SSE, Bernoulli and Gaussian likelihoods, cross-entropy
 :mod:`vae_np.nn`           parameters, the affine layer and the multilayer perceptron
 :mod:`vae_np.vae`          FullCovVAE (the lecture's model) and DiagonalVAE (Model 1)
-:mod:`vae_np.optim`        SGD and Adam over one flat parameter buffer
+:mod:`vae_np.optim`        SGD and Adam, updating parameters in place; atomic steps, undo
 :mod:`vae_np.train`        the training loop and held-out evaluation
 :mod:`vae_np.exact`        exact answers: linear-Gaussian posterior, quadrature, best q
 :mod:`vae_np.data`         the bundled digits, local MNIST files, minibatches
