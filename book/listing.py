@@ -51,3 +51,58 @@ def show_docstring(name: str) -> Markdown:
         raise TypeError(f"show_docstring: name must be a module name (str), got {type(name).__name__}")
     module = importlib.import_module(name)
     return fence(f'"""{module.__doc__}"""')
+
+
+# --------------------------------------------------------------------------- stored outputs
+# A listing cell is a code cell tagged ``hide-input`` whose source calls show/show_docstring.
+# Its output is stored in the notebook, so that JupyterLab shows the listing before any cell
+# has run; tests/test_book_listings.py fails when a stored listing differs from the source
+# (run ``python book/listing.py`` to refresh them). The book build re-runs every cell.
+
+def is_listing(cell: dict) -> bool:
+    """Whether a notebook cell (nbformat JSON) is a listing cell."""
+    source = "".join(cell.get("source", ""))
+    return (cell.get("cell_type") == "code" and "hide-input" in cell.get("metadata", {}).get("tags", [])
+            and source.lstrip().startswith(("show(", "show_docstring(", "display(show")))
+
+
+def listing_outputs(source: str) -> list[dict]:
+    """The nbformat ``display_data`` outputs that a listing cell's source produces."""
+    import vae_np as vn
+
+    shown: list[Markdown] = []
+    namespace = {"vn": vn, "show": show, "show_docstring": show_docstring, "display": shown.append}
+    lines = source.strip().splitlines()
+    for line in lines[:-1]:
+        exec(line, namespace)
+    shown.append(eval(lines[-1], namespace))
+    return [{"output_type": "display_data", "metadata": {},
+             "data": {"text/markdown": m.data.splitlines(True), "text/plain": ["<listing>"]}}
+            for m in shown if m is not None]
+
+
+def refresh(path) -> bool:
+    """Store the current listings in the notebook at ``path``; True if anything changed."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    changed = False
+    for cell in nb["cells"]:
+        if is_listing(cell):
+            outputs = listing_outputs("".join(cell["source"]))
+            if cell.get("outputs") != outputs:
+                cell["outputs"], changed = outputs, True
+    if changed:
+        path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    return changed
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    for notebook in sorted(Path(__file__).parent.glob("*.ipynb")):
+        if refresh(notebook):
+            print(f"listings refreshed: {notebook.name}")
