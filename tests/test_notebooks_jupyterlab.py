@@ -1,7 +1,7 @@
 """The chapters opened in JupyterLab, as a student opens them: nothing is left as raw MyST.
 
 One JupyterLab server (``jupyter lab --no-browser`` on 127.0.0.1, a free port and a random
-token, settings and workspaces in a temporary folder) serves the repository; the system
+token, settings and workspaces in a temporary folder) serves a copy of ``book/``; the system
 Chromium opens every ``book/*.ipynb`` in it through Playwright, scrolls through all cells
 so that each is rendered, and reads the text a reader sees in the rendered Markdown cells
 and in the Markdown outputs (the stored listings of book/listing.py). The test fails on
@@ -22,6 +22,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -90,6 +91,13 @@ def lab(tmp_path_factory):
     news = tmp / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    docs = tmp / "settings" / "@jupyterlab" / "docmanager-extension"
+    docs.mkdir(parents=True)
+    (docs / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+    # JupyterLab updates a notebook's metadata when its kernel starts: serve a copy, so
+    # that the repository is never written to.
+    served = tmp / "served"
+    shutil.copytree(ROOT / "book", served / "book", ignore=shutil.ignore_patterns("vendor", "_ext"))
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"))
     port, token = free_port(), secrets.token_hex(16)
@@ -97,7 +105,7 @@ def lab(tmp_path_factory):
     server = subprocess.Popen(
         [str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={ROOT}", "--LabApp.expose_app_in_browser=True",
+         f"--ServerApp.root_dir={served}", "--LabApp.expose_app_in_browser=True",
          "--LabApp.extension_manager=readonly", "--LabApp.news_url=", "--allow-root"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -93,10 +93,11 @@ def test_images_one_tiled_grayscale_picture_without_ticks():
     assert len(ax.images) == 1 and ax.get_title() == "samples"
     assert len(ax.get_xticks()) == 0 and len(ax.get_yticks()) == 0
     picture = np.asarray(ax.images[0].get_array())
-    assert picture.shape == (3 * 4 - 1, 10 * 5 - 1)  # 3 rows of 10, one pixel between
+    assert picture.shape == (3 * 5 - 2, 10 * 6 - 2)  # 3 rows of 10, two pixels between
     np.testing.assert_array_equal(picture[:3, :4], x[0].reshape(3, 4))  # first image top left
-    np.testing.assert_array_equal(picture[4:7, 5:9], x[11].reshape(3, 4))  # row 2, column 2
-    np.testing.assert_array_equal(picture[8:11, 10:14], x[22].reshape(3, 4))  # the last one
+    np.testing.assert_array_equal(picture[5:8, 6:10], x[11].reshape(3, 4))  # row 2, column 2
+    np.testing.assert_array_equal(picture[10:13, 12:16], x[22].reshape(3, 4))  # the last one
+    assert np.isnan(picture[3:5, :]).all() and np.isnan(picture[:, 4:6]).all()  # the gaps
 
 
 @pytest.mark.parametrize("images, image_shape, ncols, match", [
@@ -120,8 +121,8 @@ def test_reconstructions_originals_above_reconstructions():
     assert len(top.images) == len(bottom.images) == 1
     for ax, rows in ((top, x), (bottom, x_hat)):
         picture = np.asarray(ax.images[0].get_array())
-        assert picture.shape == (2, 4 * 4 - 1)
-        np.testing.assert_array_equal(picture[:, 12:15], rows[3].reshape(2, 3))
+        assert picture.shape == (2, 4 * 5 - 2)
+        np.testing.assert_array_equal(picture[:, 15:18], rows[3].reshape(2, 3))
 
 
 def test_reconstructions_bad_shapes():
@@ -263,11 +264,19 @@ def test_latent_grid_places_each_decoded_point(latent):
     assert z.shape == (n * n, 2) and z.min() == -span and z.max() == span
     (ax,) = fig.axes
     picture = np.asarray(ax.images[0].get_array())
-    assert picture.shape == (n * 2, n * 3)
+    pad = 2  # white (NaN) pixels between the tiles, so that neighbours do not fuse
+    assert picture.shape == (n * (2 + pad) - pad, n * (3 + pad) - pad)
+    assert np.isnan(picture[2:4, :]).all() and np.isnan(picture[:, 3:5]).all()
     assert tuple(picture[0, :2]) == (0.0, 1.0)  # top left: z = (−span, +span)
     assert tuple(picture[-2, -3:-1]) == (1.0, 0.0)  # bottom right: z = (+span, −span)
     left, right, bottom, top = ax.images[0].get_extent()
     assert left < -span < span < right and bottom < -span < span < top
+    # the centre of the tile in column j, row i sits at its latent point
+    x_per_px, y_per_px = (right - left) / picture.shape[1], (top - bottom) / picture.shape[0]
+    z_grid = np.linspace(-span, span, n)
+    for j in range(n):
+        np.testing.assert_allclose(left + x_per_px * (j * (3 + pad) + 1.5), z_grid[j], atol=1e-12)
+        np.testing.assert_allclose(top - y_per_px * (j * (2 + pad) + 1.0), z_grid[::-1][j], atol=1e-12)
 
 
 @pytest.mark.parametrize("decode, n, span, match", [

@@ -35,6 +35,7 @@ __all__ = [
 
 _HISTORY_KEYS = ("train_loss", "val_loss", "train_kl", "val_kl", "train_rec", "val_rec")
 _GRAY = matplotlib.colormaps["gray"].with_extremes(bad="white")  # NaN = the gap between tiles
+_PAD = 2  # white pixels between tiled images: 8×8 digits drawn edge to edge fuse into stripes
 
 
 # ------------------------------------------------------------------------- helpers
@@ -74,7 +75,7 @@ def _images(x: Any, name: str, image_shape: tuple[int, int]) -> np.ndarray:
     return x
 
 
-def _tile(x: np.ndarray, image_shape: tuple[int, int], ncols: int, pad: int) -> np.ndarray:
+def _tile(x: np.ndarray, image_shape: tuple[int, int], ncols: int, pad: int = _PAD) -> np.ndarray:
     """Rows of ``x: (n, h·w)`` laid out as one (rows·h, ncols·w) picture, row-major,
     with ``pad`` NaN pixels between the images and in the unused cells."""
     h, w = image_shape
@@ -173,7 +174,7 @@ def plot_images(images: np.ndarray, image_shape: tuple[int, int], ncols: int = 1
     ncols = min(ncols, len(images))
     nrows = math.ceil(len(images) / ncols)
     fig, ax = plt.subplots(figsize=(0.8 * ncols + 0.4, 0.8 * nrows + (0.7 if title else 0.4)), layout="constrained")
-    _show(ax, _tile(images, image_shape, ncols, pad=1))
+    _show(ax, _tile(images, image_shape, ncols))
     if title:
         ax.set_title(title)
     return fig
@@ -202,7 +203,7 @@ def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, image_shape: tuple[in
     n = min(n, len(x))
     fig, axes = plt.subplots(2, 1, figsize=(0.8 * n + 1.0, 2.0), layout="constrained")
     for ax, rows, label in ((axes[0], x, "original"), (axes[1], x_hat, "reconstruction")):
-        _show(ax, _tile(rows[:n], image_shape, n, pad=1))
+        _show(ax, _tile(rows[:n], image_shape, n))
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
     return fig
 
@@ -358,9 +359,15 @@ def plot_latent_grid(
     images = _images(out, "decode(z)", image_shape)
     if len(images) != n * n:
         raise ValueError(f"decode(z) must return one image per latent point, {n * n} rows; got shape {images.shape}")
-    half = span / (n - 1)  # half a cell, so cell centres sit on the grid values
-    fig, ax = plt.subplots(figsize=(6.0, 6.0), layout="constrained")
-    _show(ax, _tile(images, image_shape, n, pad=0), extent=(-span - half, span + half, -span - half, span + half))
+    # Tile j's centre sits at z = -span + j·step: one tile plus its gap spans one step.
+    h, w = image_shape
+    step = 2 * span / (n - 1)
+    px, py = step / (w + _PAD), step / (h + _PAD)       # latent units per pixel
+    left, top = -span - px * w / 2, span + py * h / 2
+    width, height = px * (n * (w + _PAD) - _PAD), py * (n * (h + _PAD) - _PAD)
+    size = max(6.0, 0.55 * n)                          # about 0.55 in per tile
+    fig, ax = plt.subplots(figsize=(size, size), layout="constrained")
+    _show(ax, _tile(images, image_shape, n), extent=(left, left + width, top - height, top))
     ticks = np.linspace(-span, span, 5)
     ax.set(xticks=ticks, yticks=ticks, xlabel="$z_1$", ylabel="$z_2$", title="decoded latent grid")
     return fig
