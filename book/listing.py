@@ -92,8 +92,9 @@ def refresh(path) -> bool:
     for cell in nb["cells"]:
         if is_listing(cell):
             outputs = listing_outputs("".join(cell["source"]))
-            if cell.get("outputs") != outputs:
-                cell["outputs"], changed = outputs, True
+            if cell.get("outputs") != outputs or cell.get("execution_count") != 1:
+                # nbval rejects stored outputs without an execution count
+                cell["outputs"], cell["execution_count"], changed = outputs, 1, True
     if changed:
         path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                         encoding="utf-8")

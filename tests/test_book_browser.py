@@ -4,6 +4,13 @@ For every page under ``_build/html`` (run ``make book`` first; ``make test`` doe
 
 * math is typeset: MathJax made an ``mjx-container`` for every math element, and no raw
   ``\\(``, ``\\[`` or ``$$`` is left in the visible text outside code;
+* no raw MyST is left anywhere on the page, code blocks included: no fence opening with
+  ``{`` (```` ```{ ````), no ``{exercise}``, ``{solution}``, ``{literalinclude}``, ``{eq}``
+  or ``{doc}`` (an exercise whose title holds backticks once left its solution as such a
+  block); and no raw TeX (``\\begin``, ``\\frac``, ``$$``, ...) in a ``<pre>`` that is not
+  Python code (a cell's printed output, a literal block);
+* every code block fits the text column at 1280 px (``scrollWidth <= clientWidth``): no
+  listing or cell scrolls sideways;
 * every ``<img>`` loads (``naturalWidth > 0``) and no resource fails to load;
 * every internal link points at an existing file (and at an existing ``id`` when it
   has a ``#fragment``);
@@ -119,6 +126,39 @@ VISIBLE_TEXT_JS = """() => {
   return out.join(' ');
 }"""
 
+# Every <pre> on the page: its text, whether it is Python code, and whether it overflows.
+PRE_JS = """() => [...document.querySelectorAll('pre')].map(p => {
+  const block = p.closest('div[class*="highlight-"]');
+  const lang = block ? [...block.classList].find(c => c.startsWith('highlight-')) : '';
+  return {text: p.innerText, python: /highlight-(python|ipython3?)$/.test(lang || ''),
+          lang: lang || '', scroll: p.scrollWidth, client: p.clientWidth,
+          visible: p.getClientRects().length > 0};
+})"""
+
+OPEN_DROPDOWNS_JS = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+}"""
+
+RAW_MYST = re.compile(r"(`{3,}|~{3,})\s*\{|\{(exercise|solution|literalinclude|eq|doc)\}")
+RAW_TEX = re.compile(r"\$\$|\\[(\[]|\\(begin|end|frac|mathbb|mathcal|operatorname|sum|sqrt|left|right)\b")
+
+
+def pre_problems(blocks: list[dict]) -> list[str]:
+    """Raw MyST in any <pre>, raw TeX in a non-Python <pre>, and code wider than its column."""
+    problems = []
+    for b in blocks:
+        first = b["text"].strip().splitlines()[0][:70] if b["text"].strip() else ""
+        for line in b["text"].splitlines():
+            if RAW_MYST.search(line):
+                problems.append(f"raw MyST in a code block ({b['lang'] or 'pre'}): {line.strip()[:90]}")
+            elif not b["python"] and RAW_TEX.search(line):
+                problems.append(f"raw TeX in a {b['lang'] or 'pre'} block: {line.strip()[:90]}")
+        if b["visible"] and b["scroll"] > b["client"] + 1:
+            problems.append(f"code block {b['scroll']} px wide in a {b['client']} px column: {first!r}")
+    return problems
+
+
 IMAGES_JS = """async () => {
   const imgs = [...document.images];
   imgs.forEach(i => { i.loading = 'eager'; });
@@ -143,7 +183,7 @@ def test_page_renders_offline(browser, page_path: Path):
 
     requests: list[str] = []
     failed: list[str] = []
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
         page.on("request", lambda r: requests.append(r.url))
         page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
@@ -171,6 +211,11 @@ def test_page_renders_offline(browser, page_path: Path):
 
         leftovers = [d for d in ("\\(", "\\[", "$$") if d in page.evaluate(VISIBLE_TEXT_JS)]
         assert not leftovers, f"raw TeX delimiters in visible text: {leftovers}"
+
+        assert not RAW_MYST.search(page.evaluate(VISIBLE_TEXT_JS)), "raw MyST in the text"
+        page.evaluate(OPEN_DROPDOWNS_JS)  # a solution's code must fit too, once opened
+        problems = pre_problems(page.evaluate(PRE_JS))
+        assert not problems, f"{len(problems)} problems in code blocks:\n" + "\n".join(problems)
 
         images = page.evaluate(IMAGES_JS)
         assert all(i["ok"] for i in images), f"images that did not load: {[i['src'] for i in images if not i['ok']]}"
