@@ -124,7 +124,7 @@ def test_backward_without_any_grad_is_explained():
 def test_matmul_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"x of shape \(2, 3\) does not align with y of shape \(4, 5\)"):
         vn.Tensor(np.ones((2, 3))) @ vn.Tensor(np.ones((4, 5)))
-    with pytest.raises(ValueError, match=r"batch axes"):
+    with pytest.raises(ValueError, match=r"matmul: cannot broadcast inputs of shapes \(2, 3, 4\), \(3, 4, 5\)"):
         vn.matmul(np.ones((2, 3, 4)), np.ones((3, 4, 5)))
     with pytest.raises(ValueError, match="at least one axis"):
         vn.matmul(np.ones(()), np.ones((2,)))
@@ -132,7 +132,7 @@ def test_matmul_shape_mismatch_names_both_shapes():
 
 @pytest.mark.parametrize("op", [vn.add, vn.sub, vn.mul, vn.div, vn.maximum])
 def test_failed_broadcast_names_the_shapes(op):
-    with pytest.raises(ValueError, match=r"cannot broadcast x of shape \(2, 3\) with y of shape \(4,\)"):
+    with pytest.raises(ValueError, match=rf"^{op.__name__}: cannot broadcast inputs of shapes \(2, 3\), \(4,\)"):
         op(vn.Tensor(np.ones((2, 3))), vn.Tensor(np.ones(4)))
 
 

@@ -4,6 +4,7 @@ The package is built on a small reverse-mode autograd whose gradients are writte
 hand. Its modules read like the book's table of contents:
 
 =========================  ==============================================================
+:mod:`vae_np.validate`     argument checks and shared constants (the bottom layer)
 :mod:`vae_np.tensor`       the Tensor, the graph and the backward pass
 :mod:`vae_np.ops`          the primitive operations, each forward with its backward
 :mod:`vae_np.gradcheck`    finite-difference checking of any op or model
@@ -15,9 +16,12 @@ hand. Its modules read like the book's table of contents:
 :mod:`vae_np.train`        the training loop and held-out evaluation
 :mod:`vae_np.data`         the bundled digits, local MNIST files, minibatches
 :mod:`vae_np.plots`        training curves, images, the latent space with its ellipses
+:mod:`vae_np.files`        writing files atomically: the old file survives any failure
 :mod:`vae_np.cli`          ``python -m vae_np train`` and ``evaluate``
 =========================  ==============================================================
 """
+from . import validate
+from .validate import NonFiniteError
 from .tensor import Function, Tensor, is_grad_enabled, no_grad, unbroadcast
 from .ops import (
     add, sub, mul, div, neg, power, matmul, linear,

@@ -23,12 +23,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .tensor import Tensor, non_finite
+from .tensor import Tensor
+from .validate import FLOAT_DTYPES, float_dtype, non_finite
 
 __all__ = ["Dataset", "load_digits", "load_mnist", "batches", "check_data"]
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
@@ -58,14 +56,6 @@ class Dataset:
         )
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
-    """``dtype`` as a NumPy dtype, or TypeError unless it is float32 or float64."""
-    target = np.dtype(dtype)
-    if target not in _FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64; got {target}")
-    return target
-
-
 # --------------------------------------------------------------------------- digits
 
 def load_digits(test_size: int = 297, seed: int = 0, dtype: Any = np.float64) -> Dataset:
@@ -91,7 +81,7 @@ def load_digits(test_size: int = 297, seed: int = 0, dtype: Any = np.float64) ->
     """
     from sklearn.datasets import load_digits as _sklearn_digits  # bundled, no download
 
-    target = _float_dtype(dtype)
+    target = float_dtype(dtype)
     raw = _sklearn_digits()
     n = raw.data.shape[0]
     if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)):
@@ -192,7 +182,7 @@ def load_mnist(path: str | Path, dtype: Any = np.float64, binarize: bool = False
         If a file is corrupt: bad magic number, truncated, header and data disagree,
         label and image counts differ, or train and test image sizes differ.
     """
-    target = _float_dtype(dtype)
+    target = float_dtype(dtype)
     files = _find_idx_files(Path(path).expanduser().absolute())
     arrays = {
         key: _read_idx(file, _IDX_IMAGES if key.endswith("images") else _IDX_LABELS)
@@ -293,7 +283,7 @@ def check_data(x: Any, name: str = "x", likelihood: str | None = None) -> np.nda
             f"{name} has dtype {x.dtype}{seen}; vae_np needs floats in [0, 1]: scale it "
             f"yourself, e.g. {name}.astype(np.float64) / 255 for 8-bit images"
         )
-    if x.dtype not in _FLOAT_DTYPES:
+    if x.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must be float32 or float64; got dtype {x.dtype}")
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D, (n, d) with one example per row; got shape {x.shape}")

@@ -38,34 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Function, Tensor, as_array
+from .tensor import Function, Tensor
+from .validate import LOG_2PI, check_shape
 
 __all__ = ["scale_tril", "rsample", "kl_standard_normal", "log_prob", "entropy", "solve_lower", "solve_upper"]
-
-_LOG_2PI = math.log(2 * math.pi)  # a Python float, so float32 stays float32
-
-
-def _checked(x: Any, name: str, dims: str, sizes: dict[str, int]) -> Any:
-    """``x`` (a Tensor, or its data as a float array) after checking its shape against ``dims``.
-
-    ``dims`` names the axes, e.g. ``"B m m"``; ``sizes`` holds the sizes already known
-    (from earlier arguments) and receives the new ones, so a later argument must agree.
-    Raises TypeError for non-numeric data and ValueError naming ``name``, the expected
-    shape and the received one. Reads only the shape: no scan of the data.
-    """
-    arr = as_array(x, name)
-    letters = dims.split()
-    pattern = f"({letters[0]},)" if len(letters) == 1 else f"({', '.join(letters)})"
-    seen = dict(sizes)
-    ok = arr.ndim == len(letters)
-    for letter, n in zip(letters, arr.shape):
-        ok = ok and seen.setdefault(letter, n) == n
-    if not ok:
-        known = ", ".join(f"{k} = {sizes[k]}" for k in dict.fromkeys(letters) if k in sizes)
-        raise ValueError(f"{name} must have shape {pattern}{' with ' + known if known else ''}; got shape {arr.shape}")
-    sizes.update(seen)
-    return x if isinstance(x, Tensor) else arr
-
 
 def _first_bad(bad: np.ndarray) -> tuple[int, ...]:
     """Index of the first True element of a boolean array."""
@@ -165,8 +141,8 @@ def scale_tril(log_sigma: Any, L_prime: Any) -> Tensor:
     Backward: ``dL' = L_mask ⊙ g`` (the strict lower part of g) and ``dlog σᵢ = gᵢᵢ σᵢ``.
     """
     sizes: dict[str, int] = {}
-    log_sigma = _checked(log_sigma, "log_sigma", "B m", sizes)
-    L_prime = _checked(L_prime, "L_prime", "B m m", sizes)
+    log_sigma = check_shape(log_sigma, "log_sigma", "B m", sizes)
+    L_prime = check_shape(L_prime, "L_prime", "B m m", sizes)
     return ScaleTril.apply(log_sigma, L_prime)
 
 
@@ -193,9 +169,9 @@ def rsample(mu: Any, L: Any, eps: Any) -> Tensor:
     Backward: ``dμ = g``, ``dL = g εᵀ`` (an outer product per example), ``dε = Lᵀ g``.
     """
     sizes: dict[str, int] = {}
-    mu = _checked(mu, "mu", "B m", sizes)
-    L = _checked(L, "L", "B m m", sizes)
-    eps = _checked(eps, "eps", "B m", sizes)
+    mu = check_shape(mu, "mu", "B m", sizes)
+    L = check_shape(L, "L", "B m m", sizes)
+    eps = check_shape(eps, "eps", "B m", sizes)
     return RSample.apply(mu, L, eps)
 
 
@@ -251,9 +227,9 @@ def kl_standard_normal(mu: Any, log_sigma: Any, L: Any) -> Tensor:
     = σᵢ² − 1 and ∂KL/∂L'ᵢⱼ = Lᵢⱼ below the diagonal.
     """
     sizes: dict[str, int] = {}
-    mu = _checked(mu, "mu", "B m", sizes)
-    log_sigma = _checked(log_sigma, "log_sigma", "B m", sizes)
-    L = _checked(L, "L", "B m m", sizes)
+    mu = check_shape(mu, "mu", "B m", sizes)
+    log_sigma = check_shape(log_sigma, "log_sigma", "B m", sizes)
+    L = check_shape(L, "L", "B m m", sizes)
     return KLStandardNormal.apply(mu, log_sigma, L)
 
 
@@ -321,7 +297,7 @@ class LogProb(Function):
         self.L = L
         self.u = solve_lower(L, z - mu)
         m = z.shape[-1]
-        return -0.5 * np.einsum("bi,bi->b", self.u, self.u) - np.log(self.diag).sum(axis=-1) - 0.5 * m * _LOG_2PI
+        return -0.5 * np.einsum("bi,bi->b", self.u, self.u) - np.log(self.diag).sum(axis=-1) - 0.5 * m * LOG_2PI
 
     def backward(self, g):
         v = solve_upper(np.swapaxes(self.L, -1, -2), self.u)
@@ -345,7 +321,7 @@ class Entropy(Function):
     def forward(self, L):
         self.diag = _positive_diagonal(L, "entropy")
         self.shape = L.shape
-        return 0.5 * L.shape[-1] * (1 + _LOG_2PI) + np.log(self.diag).sum(axis=-1)
+        return 0.5 * L.shape[-1] * (1 + LOG_2PI) + np.log(self.diag).sum(axis=-1)
 
     def backward(self, g):
         dL = np.zeros(self.shape, dtype=g.dtype)
@@ -384,9 +360,9 @@ def log_prob(z: Any, mu: Any, L: Any) -> Tensor:
     ``dL = g (tril(v uᵀ) − diag(1/Lᵢᵢ))``; derived in :class:`LogProb`.
     """
     sizes: dict[str, int] = {}
-    z = _checked(z, "z", "B m", sizes)
-    mu = _checked(mu, "mu", "B m", sizes)
-    L = _checked(L, "L", "B m m", sizes)
+    z = check_shape(z, "z", "B m", sizes)
+    mu = check_shape(mu, "mu", "B m", sizes)
+    L = check_shape(L, "L", "B m m", sizes)
     return LogProb.apply(z, mu, L)
 
 
@@ -407,5 +383,5 @@ def entropy(L: Any) -> Tensor:
     -----
     Backward: ``dLᵢᵢ = g / Lᵢᵢ``, zero elsewhere.
     """
-    L = _checked(L, "L", "B m m", {})
+    L = check_shape(L, "L", "B m m", {})
     return Entropy.apply(L)

@@ -24,20 +24,17 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .gaussian import _checked
-from .tensor import Function, Tensor, as_array, non_finite
+from .tensor import Function, Tensor
+from .validate import LOG_2PI, as_array, check_shape, non_finite
 
 __all__ = ["mse", "sse", "bernoulli_nll", "gaussian_nll", "cross_entropy"]
-
-_LOG_2PI = math.log(2 * math.pi)
-
 
 def _same_shape(a: Any, b: Any, names: tuple[str, str] = ("x_hat", "x"), per_example: bool = True) -> tuple[Any, Any]:
     """Both inputs (Tensors kept, others as float arrays) after checking their shapes agree.
 
     With ``per_example`` the first must be (B, d); the second must have the same shape.
     """
-    a = _checked(a, names[0], "B d", {}) if per_example else a
+    a = check_shape(a, names[0], "B d", {}) if per_example else a
     a_arr, b_arr = as_array(a, names[0]), as_array(b, names[1])
     if a_arr.shape != b_arr.shape:
         raise ValueError(f"{names[0]} has shape {a_arr.shape} but {names[1]} has shape {b_arr.shape}")
@@ -150,7 +147,7 @@ class GaussianNLL(Function):
     def forward(self, x_hat, x, sigma):
         self.r = x - x_hat
         self.sigma, self.w = sigma, self.r / (sigma * sigma)  # w = r/σ²
-        return (0.5 * self.r * self.w + np.log(sigma) + 0.5 * _LOG_2PI).sum(axis=1)
+        return (0.5 * self.r * self.w + np.log(sigma) + 0.5 * LOG_2PI).sum(axis=1)
 
     def backward(self, g):
         gw = g[:, None] * self.w
@@ -296,7 +293,7 @@ def cross_entropy(logits: Any, labels: Any) -> Tensor:
     -----
     Backward: ``d logits = g (softmax(l) − p)``; no gradient for the labels.
     """
-    logits = _checked(logits, "logits", "B C", {})
+    logits = check_shape(logits, "logits", "B C", {})
     shape = logits.shape
     raw = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
     if raw.shape not in (shape[:1], shape):

@@ -25,10 +25,6 @@ __all__ = [
 ]
 
 
-def _cannot_broadcast(op: str, x: np.ndarray, y: np.ndarray) -> ValueError:
-    return ValueError(f"{op}: cannot broadcast x of shape {x.shape} with y of shape {y.shape}")
-
-
 # ---------------------------------------------------------------------------------------
 # Arithmetic with broadcasting
 # ---------------------------------------------------------------------------------------
@@ -36,10 +32,7 @@ class Add(Function):
     """z = x + y;   dx = g,  dy = g"""
 
     def forward(self, x, y):
-        try:
-            return x + y
-        except ValueError:
-            raise _cannot_broadcast("add", x, y) from None
+        return x + y
 
     def backward(self, g):
         return g, g
@@ -49,10 +42,7 @@ class Sub(Function):
     """z = x − y;   dx = g,  dy = −g"""
 
     def forward(self, x, y):
-        try:
-            return x - y
-        except ValueError:
-            raise _cannot_broadcast("sub", x, y) from None
+        return x - y
 
     def backward(self, g):
         return g, (-g if self.needs_grad[1] else None)
@@ -63,10 +53,7 @@ class Mul(Function):
 
     def forward(self, x, y):
         self.x, self.y = x, y
-        try:
-            return x * y
-        except ValueError:
-            raise _cannot_broadcast("mul", x, y) from None
+        return x * y
 
     def backward(self, g):
         dx = g * self.y if self.needs_grad[0] else None
@@ -79,10 +66,7 @@ class Div(Function):
 
     def forward(self, x, y):
         self.y = y
-        try:
-            self.z = x / y
-        except ValueError:
-            raise _cannot_broadcast("div", x, y) from None
+        self.z = x / y
         return self.z
 
     def backward(self, g):
@@ -106,10 +90,7 @@ class Power(Function):
 
     def forward(self, x, p):
         self.x, self.p = x, p
-        try:
-            self.z = x ** p
-        except ValueError:
-            raise _cannot_broadcast("power", x, p) from None
+        self.z = x ** p
         return self.z
 
     def backward(self, g):
@@ -168,10 +149,7 @@ class MatMul(Function):
                 f"x's last axis has length {k_x}, y's {'second-to-last' if y.ndim > 1 else 'only'} axis has length {k_y}"
             )
         self.x, self.y = x, y
-        try:
-            return x @ y
-        except ValueError:
-            raise ValueError(f"matmul: the batch axes of x {x.shape[:-2]} and y {y.shape[:-2]} cannot be broadcast together") from None
+        return x @ y
 
     def backward(self, g):
         x, y = self.x, self.y
@@ -576,10 +554,7 @@ class Maximum(Function):
     """z = max(x, y) elementwise;   dx = g ⊙ [x ≥ y],  dy = g ⊙ [x < y]  (ties go to x)"""
 
     def forward(self, x, y):
-        try:
-            self.x_wins = x >= y
-        except ValueError:
-            raise _cannot_broadcast("maximum", x, y) from None
+        self.x_wins = x >= y
         return np.where(self.x_wins, x, y)
 
     def backward(self, g):
@@ -593,10 +568,7 @@ class Where(Function):
 
     def forward(self, x, y, cond=None):
         self.cond = cond
-        try:
-            return np.where(cond, x, y)
-        except ValueError:
-            raise ValueError(f"where: cannot broadcast cond {np.shape(cond)}, x {x.shape} and y {y.shape} together") from None
+        return np.where(cond, x, y)
 
     def backward(self, g):
         zero = np.zeros((), dtype=g.dtype)

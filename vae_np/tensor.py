@@ -22,10 +22,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from .validate import as_array, non_finite
+
 __all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "unbroadcast", "as_array", "non_finite"]
 
 _GRAD_ENABLED = True
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @contextlib.contextmanager
@@ -46,48 +47,6 @@ def no_grad() -> Iterator[None]:
 def is_grad_enabled() -> bool:
     """Whether operations currently record the graph (False inside :func:`no_grad`)."""
     return _GRAD_ENABLED
-
-
-def as_array(x: Any, name: str = "x", dtype: Any = None) -> np.ndarray:
-    """Return ``x`` as a float32 or float64 NumPy array, or raise a clear error.
-
-    Tensors give their data; float32 and float64 arrays are kept as they are (no copy);
-    Python numbers, lists and integer or boolean arrays become float64 (or ``dtype``).
-    Complex, string and object data raise :class:`TypeError` naming ``name``.
-    """
-    if isinstance(x, Tensor):
-        x = x.data
-    if isinstance(x, np.ndarray) and x.dtype in _FLOAT_DTYPES and dtype is None:
-        return x
-    try:
-        arr = np.asarray(x)
-    except (ValueError, TypeError) as err:  # ragged lists and the like
-        raise TypeError(f"{name} must be array-like numbers; got {type(x).__name__}: {err}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} must hold real numbers (float32 or float64); got an array of dtype "
-            f"{arr.dtype} ({type(x).__name__})"
-        )
-    if dtype is not None:
-        target = np.dtype(dtype)
-        if target not in _FLOAT_DTYPES:
-            raise TypeError(f"dtype must be float32 or float64; got {target}")
-    elif arr.dtype in _FLOAT_DTYPES:
-        return arr
-    else:
-        target = np.dtype(np.float64)
-    return arr.astype(target, copy=False)
-
-
-def non_finite(x: np.ndarray) -> tuple[int, tuple[int, ...]] | None:
-    """``(count, index of the first)`` of the NaN and inf entries of ``x``, or None if all are finite.
-
-    The one scan behind every "non-finite input" message in the package.
-    """
-    bad = ~np.isfinite(x)
-    if not bad.any():
-        return None
-    return int(bad.sum()), tuple(int(i) for i in np.argwhere(bad)[0])
 
 
 class Tensor:
@@ -394,7 +353,13 @@ class Function:
         )
         fn = cls()
         needs = tuple(t.requires_grad for t in tensors)
-        out = fn.forward(*(t.data for t in tensors), **options)
+        try:
+            out = fn.forward(*(t.data for t in tensors), **options)
+        except ValueError as err:  # NumPy's broadcasting error, reworded once for every op
+            if "could not be broadcast" not in str(err):
+                raise
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"{cls.__name__.lower()}: cannot broadcast inputs of shapes {shapes} together") from None
         if not isinstance(out, np.ndarray):
             out = np.asarray(out, dtype=dtype)
         if _GRAD_ENABLED and any(needs):

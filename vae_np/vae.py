@@ -28,12 +28,12 @@ from scipy.special import logsumexp
 from . import gaussian, losses, ops
 from .data import check_data
 from .nn import ACTIVATIONS, MLP, Linear, Module
-from .tensor import Tensor, as_array, no_grad
+from .tensor import Tensor, no_grad
+from .validate import LOG_2PI, as_array
 
 __all__ = ["VAE", "FullCovVAE", "DiagonalVAE", "NegELBO", "LIKELIHOODS"]
 
 LIKELIHOODS = ("bernoulli", "gaussian", "mse")
-_LOG_2PI = float(np.log(2 * np.pi))
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,7 @@ class VAE(Module):
                 L_n = np.broadcast_to(L, (n, B, m, m)).reshape(n * B, m, m)
                 z = gaussian.rsample(mu_n, L_n, eps.reshape(n * B, m)).data
                 log_q = gaussian.log_prob(z, mu_n, L_n).data
-                log_prior = -0.5 * np.sum(z * z, axis=1) - 0.5 * m * _LOG_2PI
+                log_prior = -0.5 * np.sum(z * z, axis=1) - 0.5 * m * LOG_2PI
                 x_n = np.broadcast_to(x, (n, B, x.shape[1])).reshape(n * B, -1)
                 log_px = self._log_likelihood(self.decoder(z), x_n)
                 log_w[start:start + n] = (log_px + log_prior - log_q).reshape(n, B)
