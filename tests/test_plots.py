@@ -103,7 +103,6 @@ def test_images_one_tiled_grayscale_picture_without_ticks():
 @pytest.mark.parametrize("images, image_shape, ncols, match", [
     (np.zeros((5, 10)), (3, 3), 10, "images must have h·w = 9 columns"),
     (np.zeros(9), (3, 3), 10, "images must be 2-D"),
-    (np.zeros((5, 9)), (3,), 10, "image_shape"),
     (np.zeros((5, 9)), (0, 9), 10, "image_shape"),
     (np.zeros((5, 9)), (3, 3), 0, "ncols"),
 ])
@@ -161,7 +160,7 @@ def test_covariance_ellipse_boundary_is_at_mahalanobis_distance_n_std(a, b, c, n
 @pytest.mark.parametrize("mean, cov, n_std, match", [
     ([0.0, 0.0], [[1.0, 0.5], [0.0, 1.0]], 2.0, "symmetric"),
     ([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]], 2.0, "positive semi-definite"),
-    ([0.0, 0.0], np.eye(3), 2.0, "cov must be a finite"),
+    ([0.0, 0.0], np.eye(3), 2.0, "cov must have shape"),
     ([0.0, 0.0, 0.0], np.eye(2), 2.0, "mean"),
     ([0.0, np.nan], np.eye(2), 2.0, "mean"),
     ([0.0, 0.0], np.eye(2), 0.0, "n_std"),
@@ -238,8 +237,8 @@ def test_latent_draws_on_a_given_axes(latent):
     (np.zeros((5, 3)), None, None, 30, "2-D latent"),
     (np.zeros((5, 1)), None, None, 30, "mu must have 2 columns"),
     (np.zeros(5), None, None, 30, "mu must be 2-D"),
-    (np.zeros((5, 2)), np.zeros((5, 2)), None, 30, r"L must have shape \(5, 2, 2\)"),
-    (np.zeros((5, 2)), np.full((5, 2, 2), np.nan), None, 30, "L has 20 non-finite"),
+    (np.zeros((5, 2)), np.zeros((5, 2)), None, 30, r"L must have shape \(n, d, d\) with n = 5, d = 2"),
+    (np.zeros((5, 2)), np.full((5, 2, 2), np.nan), None, 30, "L holds 20 non-finite"),
     (np.zeros((5, 2)), None, np.zeros(4, dtype=int), 30, r"labels must have shape \(5,\)"),
     (np.zeros((5, 2)), None, None, -1, "n_ellipses"),
 ])
