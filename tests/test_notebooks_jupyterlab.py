@@ -162,12 +162,12 @@ def test_notebook_renders_in_jupyterlab(lab, path):
     try:
         lab.wait_for_function(
             "() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell')",
-            timeout=60_000)
+            timeout=180_000)
         lab.evaluate(SCROLL_JS)
         # Wait until every Markdown cell has rendered.
         lab.wait_for_function(f"() => {{ const v = ({VISIBLE_JS})(); "
                               "return v && v.markdown.length && v.markdown.every(t => t !== null); }",
-                              timeout=60_000)
+                              timeout=180_000)
         lab.wait_for_timeout(300)
         seen = lab.evaluate(VISIBLE_JS)
     finally:
