@@ -93,16 +93,16 @@ def test_images_one_tiled_grayscale_picture_without_ticks():
     assert len(ax.images) == 1 and ax.get_title() == "samples"
     assert len(ax.get_xticks()) == 0 and len(ax.get_yticks()) == 0
     picture = np.asarray(ax.images[0].get_array())
-    assert picture.shape == (3 * 4 - 1, 10 * 5 - 1)  # 3 rows of 10, one pixel between
+    assert picture.shape == (3 * 5 - 2, 10 * 6 - 2)  # 3 rows of 10, two pixels between
     np.testing.assert_array_equal(picture[:3, :4], x[0].reshape(3, 4))  # first image top left
-    np.testing.assert_array_equal(picture[4:7, 5:9], x[11].reshape(3, 4))  # row 2, column 2
-    np.testing.assert_array_equal(picture[8:11, 10:14], x[22].reshape(3, 4))  # the last one
+    np.testing.assert_array_equal(picture[5:8, 6:10], x[11].reshape(3, 4))  # row 2, column 2
+    np.testing.assert_array_equal(picture[10:13, 12:16], x[22].reshape(3, 4))  # the last one
+    assert np.isnan(picture[3:5, :]).all() and np.isnan(picture[:, 4:6]).all()  # the gaps
 
 
 @pytest.mark.parametrize("images, image_shape, ncols, match", [
     (np.zeros((5, 10)), (3, 3), 10, "images must have h·w = 9 columns"),
     (np.zeros(9), (3, 3), 10, "images must be 2-D"),
-    (np.zeros((5, 9)), (3,), 10, "image_shape"),
     (np.zeros((5, 9)), (0, 9), 10, "image_shape"),
     (np.zeros((5, 9)), (3, 3), 0, "ncols"),
 ])
@@ -120,8 +120,8 @@ def test_reconstructions_originals_above_reconstructions():
     assert len(top.images) == len(bottom.images) == 1
     for ax, rows in ((top, x), (bottom, x_hat)):
         picture = np.asarray(ax.images[0].get_array())
-        assert picture.shape == (2, 4 * 4 - 1)
-        np.testing.assert_array_equal(picture[:, 12:15], rows[3].reshape(2, 3))
+        assert picture.shape == (2, 4 * 5 - 2)
+        np.testing.assert_array_equal(picture[:, 15:18], rows[3].reshape(2, 3))
 
 
 def test_reconstructions_bad_shapes():
@@ -160,7 +160,7 @@ def test_covariance_ellipse_boundary_is_at_mahalanobis_distance_n_std(a, b, c, n
 @pytest.mark.parametrize("mean, cov, n_std, match", [
     ([0.0, 0.0], [[1.0, 0.5], [0.0, 1.0]], 2.0, "symmetric"),
     ([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]], 2.0, "positive semi-definite"),
-    ([0.0, 0.0], np.eye(3), 2.0, "cov must be a finite"),
+    ([0.0, 0.0], np.eye(3), 2.0, "cov must have shape"),
     ([0.0, 0.0, 0.0], np.eye(2), 2.0, "mean"),
     ([0.0, np.nan], np.eye(2), 2.0, "mean"),
     ([0.0, 0.0], np.eye(2), 0.0, "n_std"),
@@ -237,8 +237,8 @@ def test_latent_draws_on_a_given_axes(latent):
     (np.zeros((5, 3)), None, None, 30, "2-D latent"),
     (np.zeros((5, 1)), None, None, 30, "mu must have 2 columns"),
     (np.zeros(5), None, None, 30, "mu must be 2-D"),
-    (np.zeros((5, 2)), np.zeros((5, 2)), None, 30, r"L must have shape \(5, 2, 2\)"),
-    (np.zeros((5, 2)), np.full((5, 2, 2), np.nan), None, 30, "L has 20 non-finite"),
+    (np.zeros((5, 2)), np.zeros((5, 2)), None, 30, r"L must have shape \(n, d, d\) with n = 5, d = 2"),
+    (np.zeros((5, 2)), np.full((5, 2, 2), np.nan), None, 30, "L holds 20 non-finite"),
     (np.zeros((5, 2)), None, np.zeros(4, dtype=int), 30, r"labels must have shape \(5,\)"),
     (np.zeros((5, 2)), None, None, -1, "n_ellipses"),
 ])
@@ -263,11 +263,19 @@ def test_latent_grid_places_each_decoded_point(latent):
     assert z.shape == (n * n, 2) and z.min() == -span and z.max() == span
     (ax,) = fig.axes
     picture = np.asarray(ax.images[0].get_array())
-    assert picture.shape == (n * 2, n * 3)
+    pad = 2  # white (NaN) pixels between the tiles, so that neighbours do not fuse
+    assert picture.shape == (n * (2 + pad) - pad, n * (3 + pad) - pad)
+    assert np.isnan(picture[2:4, :]).all() and np.isnan(picture[:, 3:5]).all()
     assert tuple(picture[0, :2]) == (0.0, 1.0)  # top left: z = (−span, +span)
     assert tuple(picture[-2, -3:-1]) == (1.0, 0.0)  # bottom right: z = (+span, −span)
     left, right, bottom, top = ax.images[0].get_extent()
     assert left < -span < span < right and bottom < -span < span < top
+    # the centre of the tile in column j, row i sits at its latent point
+    x_per_px, y_per_px = (right - left) / picture.shape[1], (top - bottom) / picture.shape[0]
+    z_grid = np.linspace(-span, span, n)
+    for j in range(n):
+        np.testing.assert_allclose(left + x_per_px * (j * (3 + pad) + 1.5), z_grid[j], atol=1e-12)
+        np.testing.assert_allclose(top - y_per_px * (j * (2 + pad) + 1.0), z_grid[::-1][j], atol=1e-12)
 
 
 @pytest.mark.parametrize("decode, n, span, match", [

@@ -26,7 +26,7 @@ from matplotlib.patches import Ellipse
 from matplotlib.ticker import MaxNLocator
 
 from .data import check_data
-from .tensor import Tensor
+from .validate import as_array, check_finite, check_shape, describe, integer, positive_real
 
 __all__ = [
     "plot_history", "plot_images", "plot_reconstructions",
@@ -35,6 +35,7 @@ __all__ = [
 
 _HISTORY_KEYS = ("train_loss", "val_loss", "train_kl", "val_kl", "train_rec", "val_rec")
 _GRAY = matplotlib.colormaps["gray"].with_extremes(bad="white")  # NaN = the gap between tiles
+_PAD = 2  # white pixels between tiled images: 8×8 digits drawn edge to edge fuse into stripes
 
 
 # ------------------------------------------------------------------------- helpers
@@ -47,34 +48,32 @@ def _figure_of(ax: Axes) -> Figure:
     return fig
 
 
-def _int_at_least(value: Any, name: str, minimum: int) -> int:
-    """``value`` if it is an int ≥ ``minimum`` (bools excluded), else ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int ≥ {minimum}; got {value!r}")
-    return int(value)
+def _axes(ax: Any, name: str = "ax") -> Axes:
+    """``ax`` if it is a matplotlib Axes, else TypeError."""
+    if not isinstance(ax, Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes; got {describe(ax)}")
+    return ax
 
 
 def _image_shape(image_shape: Any) -> tuple[int, int]:
-    """``image_shape`` as (h, w) of positive ints, or ValueError."""
-    try:
-        h, w = (int(s) for s in image_shape)
-    except (TypeError, ValueError):
-        raise ValueError(f"image_shape must be a pair (h, w); got {image_shape!r}") from None
-    if h < 1 or w < 1:
-        raise ValueError(f"image_shape must be positive; got {image_shape!r}")
+    """``image_shape`` as (h, w) of ints ≥ 1, or a clear error."""
+    if isinstance(image_shape, (str, bytes)) or not isinstance(image_shape, (tuple, list, np.ndarray)) \
+            or len(image_shape) != 2:
+        raise TypeError(f"image_shape must be a pair of ints (h, w); got {describe(image_shape)}")
+    h, w = (integer(s, "image_shape", minimum=1) for s in image_shape)
     return h, w
 
 
 def _images(x: Any, name: str, image_shape: tuple[int, int]) -> np.ndarray:
-    """``x`` checked as (n, h·w) float rows, or ValueError naming ``name``."""
-    x = check_data(x, name)
+    """``x`` checked as (n, h·w) finite float rows (n ≥ 1), or an error naming ``name``."""
+    x = check_data(as_array(x, name), name)
     h, w = image_shape
     if x.shape[1] != h * w:
         raise ValueError(f"{name} must have h·w = {h * w} columns for image_shape {image_shape}; got shape {x.shape}")
     return x
 
 
-def _tile(x: np.ndarray, image_shape: tuple[int, int], ncols: int, pad: int) -> np.ndarray:
+def _tile(x: np.ndarray, image_shape: tuple[int, int], ncols: int, pad: int = _PAD) -> np.ndarray:
     """Rows of ``x: (n, h·w)`` laid out as one (rows·h, ncols·w) picture, row-major,
     with ``pad`` NaN pixels between the images and in the unused cells."""
     h, w = image_shape
@@ -115,20 +114,22 @@ def plot_history(history: Mapping[str, Sequence[float]], ax: Sequence[Axes] | No
     Figure
     """
     if not isinstance(history, Mapping):
-        raise ValueError(f"history must be a dict of lists; got {type(history).__name__}")
-    curves = {k: np.asarray(history[k], dtype=float) for k in _HISTORY_KEYS if k in history}
+        raise ValueError(f"history must be a dict of lists; got {describe(history)}")
+    curves = {k: check_finite(as_array(history[k], f"history[{k!r}]"), f"history[{k!r}]")
+              for k in _HISTORY_KEYS if k in history}
     if not curves:
-        raise ValueError(f"history has none of the keys {', '.join(_HISTORY_KEYS)}; got {sorted(history)}")
+        raise ValueError(f"history has none of the keys {', '.join(_HISTORY_KEYS)}; got {sorted(map(str, history))}")
     shape = next(iter(curves.values())).shape
     if len(shape) != 1 or shape[0] == 0 or any(v.shape != shape for v in curves.values()):
         shapes = {k: v.shape for k, v in curves.items()}
         raise ValueError(f"history must hold non-empty lists of equal length; got shapes {shapes}")
     if ax is None:
         fig, ax = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-    elif isinstance(ax, Axes) or len(ax) != 2:
-        raise ValueError(f"ax must be two Axes (loss panel, terms panel); got {ax!r}")
+    elif isinstance(ax, Axes) or not isinstance(ax, (Sequence, np.ndarray)) or len(ax) != 2:
+        raise ValueError(f"ax must be two Axes (loss panel, terms panel); got {describe(ax)}")
     else:
-        fig = _figure_of(ax[0])
+        fig = _figure_of(_axes(ax[0], "ax[0]"))
+        _axes(ax[1], "ax[1]")
     epochs = np.arange(1, shape[0] + 1)
 
     panels = (
@@ -153,7 +154,8 @@ def plot_history(history: Mapping[str, Sequence[float]], ax: Sequence[Axes] | No
 
 # -------------------------------------------------------------------------- images
 
-def plot_images(images: np.ndarray, image_shape: tuple[int, int], ncols: int = 10, title: str | None = None) -> Figure:
+def plot_images(images: np.ndarray, image_shape: tuple[int, int], ncols: int = 10,
+                title: str | None = None) -> Figure:
     """A grid of grayscale images, ``ncols`` per row, without ticks.
 
     Parameters
@@ -169,11 +171,12 @@ def plot_images(images: np.ndarray, image_shape: tuple[int, int], ncols: int = 1
     """
     image_shape = _image_shape(image_shape)
     images = _images(images, "images", image_shape)
-    ncols = _int_at_least(ncols, "ncols", 1)
-    ncols = min(ncols, len(images))
+    ncols = min(integer(ncols, "ncols", minimum=1), len(images))
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None; got {describe(title)}")
     nrows = math.ceil(len(images) / ncols)
     fig, ax = plt.subplots(figsize=(0.8 * ncols + 0.4, 0.8 * nrows + (0.7 if title else 0.4)), layout="constrained")
-    _show(ax, _tile(images, image_shape, ncols, pad=1))
+    _show(ax, _tile(images, image_shape, ncols))
     if title:
         ax.set_title(title)
     return fig
@@ -198,11 +201,10 @@ def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, image_shape: tuple[in
     x_hat = _images(x_hat, "x_hat", image_shape)
     if x.shape != x_hat.shape:
         raise ValueError(f"x and x_hat must have the same shape; got {x.shape} and {x_hat.shape}")
-    n = _int_at_least(n, "n", 1)
-    n = min(n, len(x))
+    n = min(integer(n, "n", minimum=1), len(x))
     fig, axes = plt.subplots(2, 1, figsize=(0.8 * n + 1.0, 2.0), layout="constrained")
     for ax, rows, label in ((axes[0], x, "original"), (axes[1], x_hat, "reconstruction")):
-        _show(ax, _tile(rows[:n], image_shape, n, pad=1))
+        _show(ax, _tile(rows[:n], image_shape, n))
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
     return fig
 
@@ -234,16 +236,12 @@ def covariance_ellipse(mean: np.ndarray, cov: np.ndarray, n_std: float = 2.0) ->
     >>> covariance_ellipse([0, 0], [[4.0, 0.0], [0.0, 1.0]])
     (8.0, 4.0, 0.0)
     """
-    mean = np.asarray(mean, dtype=float)
-    cov = np.asarray(cov, dtype=float)
-    if mean.shape != (2,) or not np.isfinite(mean).all():
-        raise ValueError(f"mean must be a finite (2,) array; got shape {mean.shape}")
-    if cov.shape != (2, 2) or not np.isfinite(cov).all():
-        raise ValueError(f"cov must be a finite (2, 2) array; got shape {cov.shape}")
+    sizes = {"d": 2}
+    mean = check_finite(check_shape(mean, "mean", "d", sizes), "mean")
+    cov = check_finite(check_shape(cov, "cov", "d d", sizes), "cov").astype(float)
     if not np.allclose(cov, cov.T, rtol=1e-8, atol=1e-12 * np.abs(cov).max()):
         raise ValueError(f"cov must be symmetric; got {cov.tolist()}")
-    if not n_std > 0:
-        raise ValueError(f"n_std must be positive; got {n_std}")
+    n_std = positive_real(n_std, "n_std")
     eigenvalues, eigenvectors = np.linalg.eigh((cov + cov.T) / 2)  # ascending
     if eigenvalues[0] < -1e-12 * max(1.0, eigenvalues[1]):
         raise ValueError(f"cov must be positive semi-definite; its eigenvalues are {eigenvalues.tolist()}")
@@ -259,9 +257,14 @@ def _label_colours(ax: Axes, mu: np.ndarray, labels: Any) -> np.ndarray:
     if labels is None:
         ax.scatter(mu[:, 0], mu[:, 1], s=6, color="C0", alpha=0.5)
         return np.tile(to_rgba("C0"), (len(mu), 1))
+    if isinstance(labels, (str, bytes)):
+        raise TypeError(f"labels must be an array of one label per point; got {describe(labels)}")
     labels = np.asarray(labels)
+    if labels.dtype.kind not in "biuf":
+        raise TypeError(f"labels must be numbers (e.g. digit classes); got dtype {labels.dtype}")
     if labels.shape != (len(mu),):
         raise ValueError(f"labels must have shape ({len(mu)},), one per row of mu; got {labels.shape}")
+    check_finite(labels.astype(float), "labels")
     classes, codes = np.unique(labels, return_inverse=True)
     if labels.dtype.kind in "biu" and len(classes) <= 10:
         points = ax.scatter(mu[:, 0], mu[:, 1], c=codes, s=6, alpha=0.5, cmap="tab10", vmin=-0.5, vmax=9.5)
@@ -297,23 +300,19 @@ def plot_latent(
     -------
     Figure
     """
-    mu = check_data(mu, "mu")
+    mu = check_data(as_array(mu, "mu"), "mu")
     if mu.shape[1] != 2:
         raise ValueError(
             f"mu must have 2 columns to be drawn in the plane; got shape {mu.shape}. "
             "Use a model with a 2-D latent (latent_dim=2) for this picture."
         )
     if L is not None:
-        L = L.data if isinstance(L, Tensor) else np.asarray(L, dtype=float)
-        if L.shape != (len(mu), 2, 2):
-            raise ValueError(f"L must have shape ({len(mu)}, 2, 2), one factor per row of mu; got {L.shape}")
-        if not np.isfinite(L).all():
-            raise ValueError(f"L has {int((~np.isfinite(L)).sum())} non-finite values (NaN or inf)")
-    n_ellipses = _int_at_least(n_ellipses, "n_ellipses", 0)
+        L = check_finite(check_shape(L, "L", "n d d", {"n": len(mu), "d": 2}), "L")
+    n_ellipses = integer(n_ellipses, "n_ellipses", minimum=0)
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.0, 5.0), layout="constrained")
     else:
-        fig = _figure_of(ax)
+        fig = _figure_of(_axes(ax))
 
     colours = _label_colours(ax, mu, labels)
     if L is not None:
@@ -347,10 +346,12 @@ def plot_latent_grid(
     -------
     Figure with one Axes holding the tiled n×n images.
     """
+    if not callable(decode):
+        raise TypeError(f"decode must be a function from (k, 2) latent points to (k, h·w) images; "
+                        f"got {describe(decode)}")
     image_shape = _image_shape(image_shape)
-    n = _int_at_least(n, "n", 2)
-    if not span > 0:
-        raise ValueError(f"span must be positive; got {span}")
+    n = integer(n, "n", minimum=2)
+    span = positive_real(span, "span")
     z1 = np.linspace(-span, span, n)
     z2 = z1[::-1]  # the top row of the picture is the largest z₂
     grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(n * n, 2)
@@ -358,9 +359,15 @@ def plot_latent_grid(
     images = _images(out, "decode(z)", image_shape)
     if len(images) != n * n:
         raise ValueError(f"decode(z) must return one image per latent point, {n * n} rows; got shape {images.shape}")
-    half = span / (n - 1)  # half a cell, so cell centres sit on the grid values
-    fig, ax = plt.subplots(figsize=(6.0, 6.0), layout="constrained")
-    _show(ax, _tile(images, image_shape, n, pad=0), extent=(-span - half, span + half, -span - half, span + half))
+    # Tile j's centre sits at z = -span + j·step: one tile plus its gap spans one step.
+    h, w = image_shape
+    step = 2 * span / (n - 1)
+    px, py = step / (w + _PAD), step / (h + _PAD)       # latent units per pixel
+    left, top = -span - px * w / 2, span + py * h / 2
+    width, height = px * (n * (w + _PAD) - _PAD), py * (n * (h + _PAD) - _PAD)
+    size = max(6.0, 0.55 * n)                          # about 0.55 in per tile
+    fig, ax = plt.subplots(figsize=(size, size), layout="constrained")
+    _show(ax, _tile(images, image_shape, n), extent=(left, left + width, top - height, top))
     ticks = np.linspace(-span, span, 5)
     ax.set(xticks=ticks, yticks=ticks, xlabel="$z_1$", ylabel="$z_2$", title="decoded latent grid")
     return fig
