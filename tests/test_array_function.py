@@ -103,6 +103,8 @@ def _same(a, b):
 def _check_in_graph(func):
     stayed = 0
     for pattern, expected in _working_patterns(func):
+        if np.size(expected) == 0:  # e.g. np.repeat(x, 0): no element for a gradient to reach
+            continue
         t = x()
         try:
             out = func(*_fill(pattern, t))
@@ -225,7 +227,7 @@ def test_the_error_names_the_vae_np_op_when_one_exists():
         np.dot(t, t)
     with pytest.raises(TypeError, match=r"np\.linalg\.slogdet would drop"):
         np.linalg.slogdet(t)
-    with pytest.raises(TypeError, match=r"np\.sum on a Tensor runs vae_np\.sum\(x, axis=None, keepdims=False\)"):
+    with pytest.raises(TypeError, match=r"np\.sum: the option dtype= is not supported on Tensors"):
         np.sum(t, dtype=np.float32)
 
 

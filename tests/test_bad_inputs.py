@@ -74,7 +74,6 @@ def test_bad_input_gets_a_clear_error(row):
     assert not missing, f"message {str(err)!r} lacks {missing}"
 
 
-@pytest.mark.xfail(strict=True, reason="scaffold: the per-area row lists land with issue 11; remove this mark then")
 def test_every_public_name_has_a_row():
     covered = {r[0].split("/")[0].split(".")[0] if not r[0].startswith(("plots.", "exact."))
                else ".".join(r[0].split("/")[0].split(".")[:2]) for r in ROWS}

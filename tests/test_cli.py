@@ -11,7 +11,6 @@ import pytest
 
 import vae_np.cli as cli
 import vae_np.train as train_module
-from standins_train import contract_standins  # noqa: F401  (autouse; see that file)
 from vae_np.cli import main
 
 TINY = ["--latent-dim", "2", "--hidden", "8", "--epochs", "1", "--no-progress"]

@@ -9,7 +9,6 @@ import sklearn.datasets
 from hypothesis import given, settings, strategies as st
 
 import vae_np as vn
-from standins_train import contract_standins  # noqa: F401  (autouse; see that file)
 from vae_np.data import batches, check_data, load_digits, load_mnist
 
 N_DIGITS = 1797  # the size of scikit-learn's bundled digits set

@@ -149,3 +149,9 @@ def test_boolean_masks_and_empty_index_lists_work():
     np.testing.assert_array_equal(x[x.data > 2].data, [3.0, 4.0, 5.0])
     np.testing.assert_array_equal(x[:, np.array([True, False, True])].data, [[0.0, 2.0], [3.0, 5.0]])
     assert x[[]].shape == (0, 3)
+
+
+def test_sqrt_gradient_at_zero_is_infinite_as_in_torch():
+    x = vn.Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    vn.sqrt(x).sum().backward()
+    assert x.grad[0] == np.inf and x.grad[1] == 0.25

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 import vae_np as vn
-from standins_train import contract_standins  # noqa: F401  (autouse; see that file)
 
 
 def test_default_full_covariance_vae_reaches_the_bar_on_digits():

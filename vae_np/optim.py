@@ -432,13 +432,14 @@ class Adam(Optimizer):
         self._scratch: dict[int, dict[np.dtype, tuple[np.ndarray, np.ndarray]]] = {}  # per thread
 
     @staticmethod
-    def rule(theta: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float,
-             b1: float, b2: float, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def rule(theta: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int,
+             lr: float, b1: float, b2: float, eps: float) -> tuple[np.ndarray, ...]:
         """The textbook Adam update of one parameter at step t ≥ 1: returns new (θ, m, v).
 
         Any shape; ``step()`` computes the same with ``_adam_block``, in place.
         """
-        g = np.clip(g, -G_MAX[theta.dtype], G_MAX[theta.dtype])  # keeps g² finite (see the class docstring)
+        # keep g² finite in float32 (see the class docstring)
+        g = np.clip(g, -G_MAX[theta.dtype], G_MAX[theta.dtype])
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g ** 2
         m_hat = m / (1 - b1 ** t)

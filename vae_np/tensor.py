@@ -119,6 +119,13 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __iter__(self) -> Iterator["Tensor"]:
+        """The rows ``t[0], t[1], …`` as Tensors in the graph (so ``np.hstack(t)`` and
+        ``for row in t`` see Tensors, and ``getitem``'s range check is never reached)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d Tensor")
+        return (self[i] for i in range(len(self.data)))
+
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """``np.asarray(t)`` gives the data (never the gradient) of a tensor that does not
         require grad. One that does raises TypeError, as in PyTorch: the array would leave

@@ -22,6 +22,11 @@ module may use it.
 :func:`as_rng`              a ``numpy.random.Generator`` from a Generator or an int seed
 :func:`float_dtype`         float32 or float64 as a NumPy dtype
 :func:`choice`              one of a fixed set of strings
+:func:`boolean`             True or False (not 0, 1, None or a string)
+:func:`check_axis`          an axis (or :func:`check_axes`: several) inside an array's ndim
+:func:`check_domain`        a NonFiniteError where an op's input is outside its domain
+:func:`finite_result`       an op's result, or a NonFiniteError naming the input with NaN/inf
+:func:`positive_ints`       a list of sizes, each an int ≥ 1
 ==========================  ==============================================================
 """
 from __future__ import annotations
@@ -35,7 +40,8 @@ import numpy as np
 __all__ = [
     "FLOAT_DTYPES", "LOG_2PI", "NonFiniteError", "as_array", "non_finite", "check_finite",
     "check_shape", "integer", "positive_int", "real", "positive_real", "as_rng", "float_dtype",
-    "choice", "describe", "is_tensor",
+    "choice", "describe", "is_tensor", "check_axis", "check_axes", "boolean", "check_domain",
+    "finite_result", "positive_ints",
 ]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -248,7 +254,9 @@ def choice(value: Any, name: str, choices: Iterable[str]) -> str:
     return value
 
 
-# ---- added by OPS
+# ---------------------------------------------------------------------------------------
+# Axes, flags and domains
+# ---------------------------------------------------------------------------------------
 def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     """``axis`` as an int in [0, ndim), from an int in [−ndim, ndim) as NumPy counts axes.
 
@@ -283,18 +291,20 @@ def boolean(value: Any, name: str) -> bool:
 
 
 def check_domain(ok: np.ndarray, x: np.ndarray, name: str, expected: str) -> None:
-    """A ValueError unless every entry of the boolean array ``ok`` is true: ``name`` must
-    be ``expected`` (e.g. "> 0"), with the count of entries that are not and the first
-    of them with its index in ``x`` (``ok`` has ``x``'s shape or broadcasts to it)."""
+    """A NonFiniteError (a ValueError: the result would be NaN or infinite) unless every
+    entry of the boolean array ``ok`` is true: ``name`` must be ``expected`` (e.g. "> 0").
+    The message gives the count of entries that are not and the first of them with its
+    index in ``x`` (``ok`` has ``x``'s shape or broadcasts to it)."""
     if ok.all():
         return
     bad = np.argwhere(~np.broadcast_to(ok, np.broadcast_shapes(ok.shape, x.shape)))
     first = tuple(int(i) for i in bad[0])
     value = np.broadcast_to(x, np.broadcast_shapes(ok.shape, x.shape))[first]
-    raise ValueError(f"{name} must be {expected}; {len(bad)} entr{'y is' if len(bad) == 1 else 'ies are'} "
-                     f"not, the first is {value} at index {first}")
-# ---- added by GAUSS
-__all__ += ["finite_result", "positive_ints", "boolean"]
+    raise NonFiniteError(f"{name} must be {expected}; {len(bad)} entr{'y is' if len(bad) == 1 else 'ies are'} "
+                         f"not, the first is {value} at index {first}")
+# ---------------------------------------------------------------------------------------
+# Results and lists of sizes
+# ---------------------------------------------------------------------------------------
 
 
 def finite_result(out: Any, op: str, **inputs: Any) -> Any:
@@ -329,10 +339,3 @@ def positive_ints(values: Any, name: str, min_length: int = 0) -> list[int]:
     if len(sizes) < min_length:
         raise ValueError(f"{name} must hold at least {min_length} sizes; got {len(sizes)}")
     return sizes
-
-
-def boolean(value: Any, name: str) -> bool:
-    """``value`` if it is a bool (or NumPy bool), else a TypeError naming ``name``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {describe(value)}")
-    return bool(value)
