@@ -19,6 +19,8 @@ MATHJAX     := book/vendor/mathjax/tex-svg-full.js
 # (the kernel then does not switch to the inline backend): never pass it on.
 unexport MPLBACKEND
 
+NBVAL_LOG := _build/nbval.log
+
 .PHONY: book test bench clean distclean venv
 
 venv: $(STAMP) $(MATHJAX)
@@ -45,10 +47,17 @@ book: $(STAMP) $(MATHJAX)
 	@echo
 	@echo "Book built. Open: $(CURDIR)/_build/html/index.html"
 
-# The book build executes every cell of every chapter and fails on the first error, which
-# is what nbval checks (no outputs are compared): running the notebooks again through
-# nbval would double the time for no extra check. `pytest book` still runs them alone.
-test: book
+# The notebooks run twice, each time in a fresh kernel: once by the book build (which fails
+# on the first error) and once through nbval (pytest book). The nbval run goes in the
+# background while the book builds, so the two use the machine's two cores at once; then
+# the unit, browser and JupyterLab tests run against the built book.
+test: $(STAMP) $(MATHJAX)
+	@echo "nbval: running every chapter in the background while the book builds (log: $(NBVAL_LOG))"
+	@mkdir -p _build; $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1 & nbval=$$!; \
+	$(MAKE) --no-print-directory book; built=$$?; \
+	wait $$nbval; checked=$$?; \
+	echo; echo "nbval over the chapters:"; tail -n 25 $(NBVAL_LOG); \
+	test $$built -eq 0 -a $$checked -eq 0
 	$(BIN)/python -m pytest tests
 
 bench: $(STAMP)

@@ -47,6 +47,7 @@ VISIBLE_JS = """() => {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
   if (!panel) return null;
   const markdown = [...panel.querySelectorAll('.jp-MarkdownCell')].map(c => {
+    if (c.querySelector('.jp-InputPlaceholder')) return '';  // collapsed: nothing shows
     const r = c.querySelector('.jp-RenderedMySTMarkdown, .myst, .jp-RenderedMarkdown');
     return r ? r.innerText : null;
   });
@@ -150,9 +151,30 @@ def listing_outputs_in(path: Path) -> int:
 
 
 def solutions_in(path: Path) -> int:
+    """The number of ``{solution}`` dropdowns in the notebook's markdown cells.
+
+    A gated solution (``{solution-start}`` … ``{solution-end}``, with code cells inside)
+    cannot be one dropdown in JupyterLab; it is hidden instead, each of its cells collapsed
+    (``jupyter.source_hidden``), which :func:`gated_solutions_hidden` checks.
+    """
     cells = cells_of(path)
-    return sum(len(re.findall(r"^[`~]{3,}\{solution", "".join(c["source"]), re.M))
+    return sum(len(re.findall(r"^[`~]{3,}\{solution\}", "".join(c["source"]), re.M))
                for c in cells if c["cell_type"] == "markdown")
+
+
+def gated_solutions_hidden(path: Path) -> list[str]:
+    """Ids of cells of gated solutions that JupyterLab would show expanded."""
+    shown, inside = [], False
+    for c in cells_of(path):
+        text = "".join(c["source"])
+        starts = c["cell_type"] == "markdown" and re.search(r"\{solution-start\}", text)
+        if starts:
+            inside = True
+        if inside and not c.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
+            shown.append(c.get("id", "?"))
+        if c["cell_type"] == "markdown" and re.search(r"\{solution-end\}", text):
+            inside = False
+    return shown
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -185,6 +207,8 @@ def test_notebook_renders_in_jupyterlab(lab, path):
     assert len(seen["solutions"]) == expected, (
         f"{path.name}: {expected} solutions in the source, {len(seen['solutions'])} dropdowns rendered")
     assert not any(seen["solutions"]), f"{path.name}: a solution is open without a click"
+    shown = gated_solutions_hidden(path)
+    assert not shown, f"{path.name}: cells of gated solutions shown expanded in JupyterLab: {shown}"
     listings = listing_outputs_in(path)
     assert len(seen["outputs"]) == listings, (
         f"{path.name}: {listings} stored listings, {len(seen['outputs'])} shown")

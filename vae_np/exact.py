@@ -4,14 +4,14 @@ A VAE maximises the ELBO, a lower bound on log p(x) whose gap is KL(q(z|x) ‖ p
 To *measure* that gap one needs log p(x) and p(z|x) themselves. This module gives them
 in the two cases where they can be had exactly, and the best q of a family per example:
 
-===================================  ========================================================
-:func:`linear_gaussian_posterior`    p(z|x) of p(z) = N(0, I), p(x|z) = N(Wz + b, s²I)
-:func:`linear_gaussian_log_marginal` log p(x) = log N(x; b, WWᵀ + s²I) of that model
-:func:`log_marginal_2d`              log p(x) by quadrature on a grid, any 2-D latent model
-:func:`posterior_grid`               the normalised p(z|x) on that grid, for plotting
-:func:`elbo`                         the ELBO of a given q = N(μ, LLᵀ) per example
-:func:`refine_posterior`             the q of the model's family that maximises the ELBO
-===================================  ========================================================
+=====================================  ========================================================
+:func:`linear_gaussian_posterior`      p(z|x) of p(z) = N(0, I), p(x|z) = N(Wz + b, s²I)
+:func:`linear_gaussian_log_marginal`   log p(x) = log N(x; b, WWᵀ + s²I) of that model
+:func:`log_marginal_2d`                log p(x) by quadrature on a grid, any 2-D latent model
+:func:`posterior_grid`                 the normalised p(z|x) on that grid, for plotting
+:func:`elbo`                           the ELBO of a given q = N(μ, LLᵀ) per example
+:func:`refine_posterior`               the q of the model's family that maximises the ELBO
+=====================================  ========================================================
 
 Conventions: ``W`` is ``(d, m)`` and maps z to x (``x ≈ W z + b``). vae_np's
 :class:`~vae_np.nn.Linear` stores its weight as ``(n_in, n_out)`` and computes

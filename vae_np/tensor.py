@@ -32,7 +32,7 @@ import numpy as np
 
 from .validate import as_array, check_finite, describe, integer, non_finite
 
-__all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "unbroadcast", "as_array", "non_finite", "NO_GRADIENT"]
+__all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "unbroadcast", "NO_GRADIENT"]
 
 _GRAD_ENABLED = True
 
@@ -478,7 +478,7 @@ def unbroadcast(g: Any, shape: Sequence[int]) -> np.ndarray:
 
     Parameters
     ----------
-    g : array-like, shape (*broadcast shape)
+    g : array-like, with the shape of the broadcast result
         A gradient with the shape of a broadcast result.
     shape : sequence of int
         The shape of the array that was broadcast.
