@@ -55,11 +55,12 @@ file.* Each row times one piece of the step the plain way and the way `vae_np` d
 (its own function is called), at the step's shapes; the saving is per call, in µs, best
 of several repeats. Where the package's way equals the plain way, the saving is ~0 and
 the row says there is no speed-up left there. The machine's CPU is named below: the
-project's machine is an AMD EPYC with AVX2 and **no AVX-512**. NumPy's float64 `tanh` is
-scalar code there, so the t/(2 − t) formula wins; issue 12's numbers (the formula 2.3×
-*slower* than `np.tanh`, the in-place Bernoulli loss 15 µs slower at MNIST size) were
-measured on a CPU with AVX-512, where NumPy's `tanh` is vectorised. Run this script on
-such a machine before keeping a kernel for it.
+project's machine is an AMD EPYC with AVX2 and **no AVX-512**. The tanh and Bernoulli
+ops are written plainly now (`np.tanh`; one expression for the loss): the t/(2 − t) tanh
+formula and the in-place Bernoulli loss were removed because they saved nothing
+measurable here (within ±7 % over interleaved runs) and, by issue 12's AVX-512 numbers,
+lose there; their rows below compare two equal computations, so they show noise only.
+Adam's blocks and threads and the leaf-gradient copy are the speed-ups left.
 
 """
 
