@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .tensor import Function, Tensor
-from .validate import LOG_2PI, NonFiniteError, as_array, check_shape, finite_result
+from .validate import LOG_2PI, NonFiniteError, as_array, check_shape, finite_result, first_index
 
 __all__ = ["scale_tril", "rsample", "kl_standard_normal", "log_prob", "entropy", "solve_lower", "solve_upper",
            "LOG_SIGMA_TOL"]
@@ -74,16 +74,11 @@ def _outer_summed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("kbi,kbj->bij", a.reshape(-1, B, m), b.reshape(-1, B, m))
 
 
-def _first_bad(bad: np.ndarray) -> tuple[int, ...]:
-    """Index of the first True element of a boolean array."""
-    return tuple(int(k) for k in np.argwhere(bad)[0])
-
-
 def _positive_diagonal(L: np.ndarray, op: str) -> np.ndarray:
     """The diagonals of a batch of L, (B, m), or a ValueError if an entry is not positive."""
     d = np.diagonal(L, axis1=-2, axis2=-1)
     if not np.all(d > 0):  # O(B·m): cheap beside the O(B·m²) work of the op
-        b, i = _first_bad(~(d > 0))
+        b, i = first_index(~(d > 0))
         raise ValueError(
             f"{op}: L must have a positive diagonal (it is σ = exp(log σ)); got L[{b}, {i}, {i}] = {d[b, i]}. "
             f"Pass L = scale_tril(log_sigma, L_prime), not L'"
@@ -107,7 +102,7 @@ class ScaleTril(Function):
             sigma = np.exp(log_sigma)
         bad = ~np.isfinite(sigma) | (sigma == 0)
         if bad.any():
-            idx = _first_bad(bad)
+            idx = first_index(bad)
             info = np.finfo(sigma.dtype)
             lo, hi = math.log(info.smallest_subnormal), math.log(info.max)
             raise NonFiniteError(
@@ -295,7 +290,7 @@ def _check_log_diagonal(log_sigma: np.ndarray, L: np.ndarray) -> None:
         log_d = np.log(d)
         ok = np.abs(log_d - log_sigma) <= LOG_SIGMA_TOL * (1 + np.abs(log_sigma))
     if not ok.all():  # also catches NaN, which fails every comparison
-        b, i = _first_bad(~ok)
+        b, i = first_index(~ok)
         raise ValueError(
             f"kl_standard_normal: log_sigma must be log diag(L), the log of L's diagonal σᵢ = Lᵢᵢ; got "
             f"log_sigma[{b}, {i}] = {log_sigma[b, i]} but L[{b}, {i}, {i}] = {d[b, i]} (log {log_d[b, i]}). "

@@ -27,7 +27,7 @@ import numpy as np
 from scipy import special
 
 from .tensor import Function, Tensor
-from .validate import LOG_2PI, as_array, check_shape, describe, finite_result
+from .validate import LOG_2PI, as_array, check_shape, describe, finite_result, first_index
 
 __all__ = ["mse", "sse", "bernoulli_nll", "gaussian_nll", "cross_entropy"]
 
@@ -216,7 +216,7 @@ def gaussian_nll(x_hat: Any, x: Any, sigma: Any = 1.0) -> Tensor:
     with np.errstate(invalid="ignore"):
         bad = ~((s > 0) & (s < np.inf))  # NaN fails both comparisons
     if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        idx = first_index(bad)
         raise ValueError(f"gaussian_nll: sigma must be finite and positive; got {s[idx]}"
                          f"{f' at index {idx}' if idx else ''} (min {np.min(s)})")
     return finite_result(GaussianNLL.apply(x_hat, x, sigma), "gaussian_nll", x_hat=x_hat, x=x)

@@ -27,6 +27,7 @@ module may use it.
 :func:`check_domain`        a NonFiniteError where an op's input is outside its domain
 :func:`finite_result`       an op's result, or a NonFiniteError naming the input with NaN/inf
 :func:`positive_ints`       a list of sizes, each an int ≥ 1
+:func:`first_index`         the index of the first True entry of a boolean array
 ==========================  ==============================================================
 """
 from __future__ import annotations
@@ -41,7 +42,7 @@ __all__ = [
     "FLOAT_DTYPES", "LOG_2PI", "NonFiniteError", "as_array", "non_finite", "check_finite",
     "check_shape", "integer", "positive_int", "real", "positive_real", "as_rng", "float_dtype",
     "choice", "describe", "is_tensor", "check_axis", "check_axes", "boolean", "check_domain",
-    "finite_result", "positive_ints",
+    "finite_result", "positive_ints", "first_index",
 ]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -116,6 +117,11 @@ def as_array(x: Any, name: str = "x", dtype: Any = None) -> np.ndarray:
     return arr.astype(target, copy=False)
 
 
+def first_index(mask: np.ndarray) -> tuple[int, ...]:
+    """The index of the first True entry of a boolean array (which must hold one)."""
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
 def non_finite(x: np.ndarray) -> tuple[int, tuple[int, ...]] | None:
     """``(count, index of the first)`` of the NaN and inf entries of ``x``, or None if all are finite.
 
@@ -124,7 +130,7 @@ def non_finite(x: np.ndarray) -> tuple[int, tuple[int, ...]] | None:
     bad = ~np.isfinite(x)
     if not bad.any():
         return None
-    return int(bad.sum()), tuple(int(i) for i in np.argwhere(bad)[0])
+    return int(bad.sum()), first_index(bad)
 
 
 def check_finite(x: np.ndarray, name: str, error: type[ValueError] = ValueError) -> np.ndarray:
@@ -298,7 +304,7 @@ def check_domain(ok: np.ndarray, x: np.ndarray, name: str, expected: str) -> Non
     if ok.all():
         return
     bad = np.argwhere(~np.broadcast_to(ok, np.broadcast_shapes(ok.shape, x.shape)))
-    first = tuple(int(i) for i in bad[0])
+    first = tuple(int(i) for i in bad[0])  # argwhere once: its length is the count too
     value = np.broadcast_to(x, np.broadcast_shapes(ok.shape, x.shape))[first]
     raise NonFiniteError(f"{name} must be {expected}; {len(bad)} entr{'y is' if len(bad) == 1 else 'ies are'} "
                          f"not, the first is {value} at index {first}")
