@@ -1,6 +1,7 @@
 """Optimizers against textbook implementations; in-place updates; atomic steps, undo, state."""
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 
@@ -191,14 +192,14 @@ def _assert_same(opt, snap):
 
 
 def _interrupt_at(n: int, real):
-    """A stand-in for ``real`` that raises KeyboardInterrupt on its n-th call (thread-safe
-    enough: list.append is atomic). For the kernel, the block is first updated and then
-    overwritten with garbage, a half-written block."""
-    calls = []
+    """A stand-in for ``real`` that raises KeyboardInterrupt on its n-th call, counted
+    exactly across threads (``next`` on an itertools.count holds the GIL). For the kernel,
+    the block is first updated and then overwritten with garbage, a half-written block."""
+    calls, count = [], itertools.count(1)
 
     def wrapper(*args):
         calls.append(1)
-        if len(calls) == n:
+        if next(count) == n:                       # one number per call, even across threads
             if real is optim._adam_block:
                 real(*args)
                 args[0][...] = 12345.0
@@ -243,18 +244,20 @@ def test_interrupt_half_way_through_a_step_changes_nothing(monkeypatch, threads,
         np.testing.assert_array_equal(p.data, q.data)
 
 
-def test_an_exception_inside_the_adam_kernel_changes_nothing(monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_exception_inside_the_adam_kernel_changes_nothing(monkeypatch, threads):
+    monkeypatch.setattr(optim, "THREADS", threads)
     rng = np.random.default_rng(6)
     params = _params(rng)
     opt = vn.Adam(params)
     _run(opt, [[rng.standard_normal(p.shape) for p in params]])
     snap = _snapshot(opt)
-    calls, real = [], optim._adam_block
+    count, real = itertools.count(1), optim._adam_block
 
     def kernel(*args):
-        calls.append(1)
+        k = next(count)                            # taken before the block: exact across threads
         real(*args)
-        if len(calls) == 3:
+        if k == 3:
             raise MemoryError("simulated")
 
     monkeypatch.setattr(optim, "_adam_block", kernel)
