@@ -180,7 +180,9 @@ def gated_solutions_hidden(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_renders_in_jupyterlab(lab, path):
     rel = path.relative_to(ROOT).as_posix()
-    lab.evaluate("(p) => window.jupyterapp.commands.execute('docmanager:open', {path: p}).then(() => true)", rel)
+    # No kernel: rendering does not need one, and each would stay running to the end.
+    lab.evaluate("(p) => window.jupyterapp.commands.execute('docmanager:open', "
+                 "{path: p, kernel: {shouldStart: false}}).then(() => true)", rel)
     try:
         lab.wait_for_function(
             "() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell')",
