@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make book   - create .venv (first time), build the HTML book, print its path
-#   make test   - the same, then run the test suite in tests/ (the build has already run
-#                 every notebook cell with raise_on_error; nbval would only repeat that)
+#   make test   - the same, and the whole suite: nbval over the chapters and everything
+#                 in tests/ (see the test target for how the two cores share the work)
 SHELL := /bin/bash
 .DEFAULT_GOAL := book
 
@@ -19,7 +19,9 @@ MATHJAX     := book/vendor/mathjax/tex-svg-full.js
 # (the kernel then does not switch to the inline backend): never pass it on.
 unexport MPLBACKEND
 
-NBVAL_LOG := _build/nbval.log
+NBVAL_LOG    := _build/nbval.log
+UNIT_LOG     := _build/tests.log
+BROWSER_TEST := tests/test_book_browser.py
 
 .PHONY: book test bench clean distclean venv
 
@@ -47,18 +49,24 @@ book: $(STAMP) $(MATHJAX)
 	@echo
 	@echo "Book built. Open: $(CURDIR)/_build/html/index.html"
 
-# The notebooks run twice, each time in a fresh kernel: once by the book build (which fails
-# on the first error) and once through nbval (pytest book). The nbval run goes in the
-# background while the book builds, so the two use the machine's two cores at once; then
-# the unit, browser and JupyterLab tests run against the built book.
+# `make test` keeps both cores busy. In the background: nbval over the chapters (each in
+# a fresh kernel), then every test that needs no built book (unit, CLI, JupyterLab). In
+# the foreground: the book build, which runs every notebook once more and fails on the
+# first error, then the headless-Chromium tests of the built pages. The end of each
+# background log is printed (all of it when it failed); any failing part fails the target.
 test: $(STAMP) $(MATHJAX)
-	@echo "nbval: running every chapter in the background while the book builds (log: $(NBVAL_LOG))"
-	@mkdir -p _build; $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1 & nbval=$$!; \
-	$(MAKE) --no-print-directory book; built=$$?; \
-	wait $$nbval; checked=$$?; \
-	echo; echo "nbval over the chapters:"; tail -n 25 $(NBVAL_LOG); \
-	test $$built -eq 0 -a $$checked -eq 0
-	$(BIN)/python -m pytest tests
+	@mkdir -p _build
+	@echo "In the background: nbval, then the tests that need no built book (logs: $(NBVAL_LOG), $(UNIT_LOG))"
+	@( $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1; nb=$$?; \
+	   $(BIN)/python -m pytest tests --ignore=$(BROWSER_TEST) > $(UNIT_LOG) 2>&1; unit=$$?; \
+	   exit $$(( nb != 0 || unit != 0 )) ) & background=$$!; \
+	$(MAKE) --no-print-directory book; built=$$?; browser=1; \
+	if [ $$built -eq 0 ]; then $(BIN)/python -m pytest $(BROWSER_TEST); browser=$$?; fi; \
+	wait $$background; rest=$$?; \
+	for log in $(NBVAL_LOG) $(UNIT_LOG); do \
+	    echo; echo "--- $$log"; if [ $$rest -eq 0 ]; then tail -n 3 $$log; else cat $$log; fi; \
+	done; \
+	test $$built -eq 0 -a $$browser -eq 0 -a $$rest -eq 0
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" autograd
