@@ -60,12 +60,13 @@ test: $(STAMP) $(MATHJAX)
 	@( $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1; nb=$$?; \
 	   $(BIN)/python -m pytest tests --ignore=$(BROWSER_TEST) > $(UNIT_LOG) 2>&1; unit=$$?; \
 	   exit $$(( nb != 0 || unit != 0 )) ) & background=$$!; \
-	$(MAKE) --no-print-directory book; built=$$?; browser=1; \
+	$(MAKE) --no-print-directory book; built=$$?; browser=1; book_s=$$SECONDS; \
 	if [ $$built -eq 0 ]; then $(BIN)/python -m pytest $(BROWSER_TEST); browser=$$?; fi; \
-	wait $$background; rest=$$?; \
+	browser_s=$$SECONDS; wait $$background; rest=$$?; \
 	for log in $(NBVAL_LOG) $(UNIT_LOG); do \
 	    echo; echo "--- $$log"; if [ $$rest -eq 0 ]; then tail -n 3 $$log; else cat $$log; fi; \
 	done; \
+	echo; echo "Seconds since the start: book built $$book_s, its pages checked $$browser_s, background done $$SECONDS"; \
 	test $$built -eq 0 -a $$browser -eq 0 -a $$rest -eq 0
 
 bench: $(STAMP)

@@ -2,8 +2,9 @@
 
 One JupyterLab server (``jupyter lab --no-browser`` on 127.0.0.1, a free port and a random
 token, settings and workspaces in a temporary folder) serves a copy of ``book/``; the system
-Chromium opens every ``book/*.ipynb`` in it through Playwright, scrolls through all cells
-so that each is rendered, and reads the text a reader sees in the rendered Markdown cells
+Chromium opens every ``book/*.ipynb`` in it through Playwright (with windowing off, so that
+every cell renders without being scrolled to), waits until every Markdown cell has
+rendered, and reads the text a reader sees in the rendered Markdown cells
 and in the Markdown outputs (the stored listings of book/listing.py). The test fails on
 
 * raw directive or role text: ```` ```{ ````, ``{literalinclude}``, ``{exercise}``,
@@ -42,7 +43,7 @@ RAW_MYST = re.compile(r"`{3,}\s*\{|~{3,}\s*\{|\{(literalinclude|exercise|solutio
 # A backslash command or a display-math delimiter in text that KaTeX should have typeset.
 RAW_TEX = re.compile(r"\$\$|\\[(\[]|\\(begin|end|frac|mathbb|mathcal|operatorname|sum|log|top|sigma|mu|epsilon|partial|text|left|right|sqrt|hat|bar|cdot|le|ge)\b")
 
-# Every cell is rendered only once it has been scrolled to; collect what a reader sees.
+# What a reader sees; a Markdown cell not rendered yet gives null.
 VISIBLE_JS = """() => {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
   if (!panel) return null;
@@ -59,14 +60,6 @@ VISIBLE_JS = """() => {
       .map(d => d.open);
   return {markdown, outputs, solutions};
 }"""
-
-SCROLL_JS = """async () => {
-  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
-  const cells = [...panel.querySelectorAll('.jp-Cell')];
-  for (const c of cells) { c.scrollIntoView(); await new Promise(r => setTimeout(r, 20)); }
-  return cells.length;
-}"""
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -187,7 +180,6 @@ def test_notebook_renders_in_jupyterlab(lab, path):
         lab.wait_for_function(
             "() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell')",
             timeout=180_000)
-        lab.evaluate(SCROLL_JS)
         # Wait until every Markdown cell has rendered.
         lab.wait_for_function(f"() => {{ const v = ({VISIBLE_JS})(); "
                               "return v && v.markdown.length && v.markdown.every(t => t !== null); }",
