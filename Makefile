@@ -55,12 +55,14 @@ book: $(STAMP) $(MATHJAX)
 # a fresh kernel), then every test that drives no browser (unit, CLI, training). In the
 # foreground: the book build, which runs every notebook once more and fails on the first
 # error, then the two headless-Chromium tests (the built pages; the chapters opened in
-# JupyterLab). The end of each background log is printed (all of it when it failed);
-# any failing part fails the target.
+# JupyterLab). The background uses one BLAS thread: two threads on a core already busy
+# spin against each other. The end of each background log
+# is printed (all of it when it failed); any failing part fails the target.
 test: $(STAMP) $(MATHJAX)
 	@mkdir -p _build
 	@echo "In the background: nbval, then the tests that drive no browser (logs: $(NBVAL_LOG), $(UNIT_LOG))"
-	@( $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1; nb=$$?; \
+	@( export OPENBLAS_NUM_THREADS=1; \
+	   $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1; nb=$$?; \
 	   $(BIN)/python -m pytest tests $(BROWSER_TESTS:%=--ignore=%) > $(UNIT_LOG) 2>&1; unit=$$?; \
 	   exit $$(( nb != 0 || unit != 0 )) ) & background=$$!; \
 	$(MAKE) --no-print-directory book; built=$$?; browser=1; book_s=$$SECONDS; \
