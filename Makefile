@@ -21,7 +21,10 @@ unexport MPLBACKEND
 
 NBVAL_LOG    := _build/nbval.log
 UNIT_LOG     := _build/tests.log
-PAGES_TEST   := tests/test_book_browser.py
+# Run in the foreground once the book is built: the test of its pages first, then the two
+# slowest suites that need no browser (training to the quality bar, the command line),
+# which end the two halves together (measured: the background otherwise ends ~60 s later).
+FOREGROUND_TESTS := tests/test_book_browser.py tests/test_quality.py tests/test_cli.py
 
 .PHONY: book test bench clean distclean venv
 
@@ -52,26 +55,26 @@ book: $(STAMP) $(MATHJAX)
 	@echo "Book built. Open: $(CURDIR)/_build/html/index.html"
 
 # `make test` keeps both cores busy. In the background: nbval over the chapters (each in
-# a fresh kernel), then every test that needs no built book (unit, CLI, training, the
-# chapters opened in JupyterLab). In the foreground: the book build, which runs every
-# notebook once more and fails on the first error, then headless Chromium on the built
-# pages. The background uses one BLAS thread: two threads on a core that is already busy
-# spin against each other (its tests took 176 s so, 65 s with one). The end of each
-# background log is printed (all of it when it failed); any failing part fails the target.
+# a fresh kernel), then the other tests (unit tests, the chapters opened in JupyterLab).
+# In the foreground: the book build, which runs every notebook once more and fails on the
+# first error, then FOREGROUND_TESTS (headless Chromium on the built pages first). The
+# background uses one BLAS thread: two threads on a core that is already busy spin
+# against each other (its tests took 176 s so, 65 s with one). The end of each background
+# log is printed (all of it when it failed); any failing part fails the target.
 test: $(STAMP) $(MATHJAX)
 	@mkdir -p _build
-	@echo "In the background: nbval, then the tests that need no built book (logs: $(NBVAL_LOG), $(UNIT_LOG))"
+	@echo "In the background: nbval, then the tests not in FOREGROUND_TESTS (logs: $(NBVAL_LOG), $(UNIT_LOG))"
 	@( export OPENBLAS_NUM_THREADS=1; \
 	   $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1; nb=$$?; \
-	   $(BIN)/python -m pytest tests --ignore=$(PAGES_TEST) > $(UNIT_LOG) 2>&1; unit=$$?; \
+	   $(BIN)/python -m pytest tests $(FOREGROUND_TESTS:%=--ignore=%) > $(UNIT_LOG) 2>&1; unit=$$?; \
 	   exit $$(( nb != 0 || unit != 0 )) ) & background=$$!; \
 	$(MAKE) --no-print-directory book; built=$$?; browser=1; book_s=$$SECONDS; \
-	if [ $$built -eq 0 ]; then $(BIN)/python -m pytest $(PAGES_TEST); browser=$$?; fi; \
+	if [ $$built -eq 0 ]; then $(BIN)/python -m pytest $(FOREGROUND_TESTS); browser=$$?; fi; \
 	browser_s=$$SECONDS; wait $$background; rest=$$?; \
 	for log in $(NBVAL_LOG) $(UNIT_LOG); do \
 	    echo; echo "--- $$log"; if [ $$rest -eq 0 ]; then tail -n 3 $$log; else cat $$log; fi; \
 	done; \
-	echo; echo "Seconds after set-up: book built $$book_s, its pages checked $$browser_s, background done $$SECONDS"; \
+	echo; echo "Seconds after set-up: book built $$book_s, foreground tests done $$browser_s, background done $$SECONDS"; \
 	test $$built -eq 0 -a $$browser -eq 0 -a $$rest -eq 0
 
 bench: $(STAMP)
