@@ -23,7 +23,7 @@ NBVAL_LOG    := _build/nbval.log
 UNIT_LOG     := _build/tests.log
 # Run in the foreground once the book is built: the test of its pages first, then the two
 # slowest suites that need no browser (training to the quality bar, the command line),
-# which end the two halves together (measured: the background otherwise ends ~60 s later).
+# so that the two halves end together.
 FOREGROUND_TESTS := tests/test_book_browser.py tests/test_quality.py tests/test_cli.py
 
 .PHONY: book test bench clean distclean venv
@@ -57,15 +57,15 @@ book: $(STAMP) $(MATHJAX)
 # `make test` keeps both cores busy. In the background: nbval over the chapters (each in
 # a fresh kernel), then the other tests (unit tests, the chapters opened in JupyterLab).
 # In the foreground: the book build, which runs every notebook once more and fails on the
-# first error, then FOREGROUND_TESTS (headless Chromium on the built pages first). The
-# background uses one BLAS thread: two threads on a core that is already busy spin
-# against each other (its tests took 176 s so, 65 s with one). The end of each background
-# log is printed (all of it when it failed); any failing part fails the target.
+# first error, then FOREGROUND_TESTS (headless Chromium on the built pages first). Every
+# process uses one BLAS thread: two threads on a core that is already busy spin against
+# each other (the background's tests took 176 s so, 65 s with one). The end of each
+# background log is printed (all of it when it failed); any failing part fails the target.
 test: $(STAMP) $(MATHJAX)
 	@mkdir -p _build
 	@echo "In the background: nbval, then the tests not in FOREGROUND_TESTS (logs: $(NBVAL_LOG), $(UNIT_LOG))"
-	@( export OPENBLAS_NUM_THREADS=1; \
-	   $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1; nb=$$?; \
+	@export OPENBLAS_NUM_THREADS=1; \
+	( $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1; nb=$$?; \
 	   $(BIN)/python -m pytest tests $(FOREGROUND_TESTS:%=--ignore=%) > $(UNIT_LOG) 2>&1; unit=$$?; \
 	   exit $$(( nb != 0 || unit != 0 )) ) & background=$$!; \
 	$(MAKE) --no-print-directory book; built=$$?; browser=1; book_s=$$SECONDS; \
