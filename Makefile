@@ -67,15 +67,15 @@ test: $(STAMP) $(MATHJAX)
 	@export OPENBLAS_NUM_THREADS=1; \
 	( $(BIN)/python -m pytest book -q > $(NBVAL_LOG) 2>&1; nb=$$?; \
 	   $(BIN)/python -m pytest tests $(FOREGROUND_TESTS:%=--ignore=%) > $(UNIT_LOG) 2>&1; unit=$$?; \
-	   exit $$(( nb != 0 || unit != 0 )) ) & background=$$!; \
-	$(MAKE) --no-print-directory book; built=$$?; browser=1; book_s=$$SECONDS; \
-	if [ $$built -eq 0 ]; then $(BIN)/python -m pytest $(FOREGROUND_TESTS); browser=$$?; fi; \
-	browser_s=$$SECONDS; wait $$background; rest=$$?; \
+	   exit $$(( nb != 0 || unit != 0 )) ) & background_pid=$$!; \
+	$(MAKE) --no-print-directory book; built=$$?; foreground=1; book_s=$$SECONDS; \
+	if [ $$built -eq 0 ]; then $(BIN)/python -m pytest $(FOREGROUND_TESTS); foreground=$$?; fi; \
+	foreground_s=$$SECONDS; wait $$background_pid; background=$$?; \
 	for log in $(NBVAL_LOG) $(UNIT_LOG); do \
-	    echo; echo "--- $$log"; if [ $$rest -eq 0 ]; then tail -n 3 $$log; else cat $$log; fi; \
+	    echo; echo "--- $$log"; if [ $$background -eq 0 ]; then tail -n 3 $$log; else cat $$log; fi; \
 	done; \
-	echo; echo "Seconds after set-up: book built $$book_s, foreground tests done $$browser_s, background done $$SECONDS"; \
-	test $$built -eq 0 -a $$browser -eq 0 -a $$rest -eq 0
+	echo; echo "Seconds after set-up: book built $$book_s, foreground tests done $$foreground_s, background done $$SECONDS"; \
+	test $$built -eq 0 -a $$foreground -eq 0 -a $$background -eq 0
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" autograd

@@ -204,8 +204,11 @@ WIDE_PACKAGE_SOURCE: dict[str, list[str]] = {}
 NOT_BUILT = [pytest.param(None, marks=pytest.mark.skip(reason="book not built: run `make book`"))]
 
 
-@pytest.mark.parametrize("page_path", BROWSER_PAGES or NOT_BUILT,
-                         ids=lambda p: str(p.relative_to(HTML)) if p else "no-build")
+def page_id(page: Path | None) -> str:
+    return str(page.relative_to(HTML)) if page else "no-build"
+
+
+@pytest.mark.parametrize("page_path", BROWSER_PAGES or NOT_BUILT, ids=page_id)
 def test_page_renders_offline(browser, page_path: Path):
     source = page_path.read_text(encoding="utf-8", errors="replace")
     redirect = re.search(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', source, re.I)
@@ -273,8 +276,7 @@ def test_page_renders_offline(browser, page_path: Path):
 FETCHING = re.compile(r'<(?:script|link|img|iframe|source)\b[^>]*?\b(?:src|href)="([^"]+)"', re.I)
 
 
-@pytest.mark.parametrize("page_path", SOURCE_PAGES or NOT_BUILT,
-                         ids=lambda p: str(p.relative_to(HTML)) if p else "no-build")
+@pytest.mark.parametrize("page_path", SOURCE_PAGES or NOT_BUILT, ids=page_id)
 def test_source_page_is_sound(page_path: Path):
     """A module's highlighted source, read as a file: what the browser test checks that
     can be read off the HTML. No raw MyST in its code, nothing fetched from the network,
