@@ -29,7 +29,7 @@ from tqdm import tqdm  # the plain text bar: tqdm.auto warns in kernels without 
 from .data import batches, check_arrays, check_data
 from .optim import SGD, Adam, Optimizer
 from .tensor import Tensor, no_grad
-from .validate import NonFiniteError, choice, describe, integer, is_tensor, positive_int, positive_real, real
+from .validate import NonFiniteError, check_finite, choice, describe, integer, is_tensor, positive_int, positive_real, real
 
 __all__ = ["fit", "evaluate", "TrainingError", "TrainableModel", "ELBOModel"]
 
@@ -213,10 +213,7 @@ def _mean_and_sem(values: list[np.ndarray], weights: list[np.ndarray]) -> tuple[
 
 
 def _finite(value: np.ndarray, what: str) -> np.ndarray:
-    if not np.all(np.isfinite(value)):
-        raise NonFiniteError(f"{what} is not finite ({value.ravel()[~np.isfinite(value.ravel())][0]}); "
-                             f"the model has diverged")
-    return value
+    return check_finite(value, what, NonFiniteError, hint="the model has diverged")
 
 
 def evaluate(model: Any, x: Any, *, batch_size: int = EVAL_BATCH_SIZE, seed: int = 0, samples: int = 1,

@@ -133,14 +133,14 @@ def non_finite(x: np.ndarray) -> tuple[int, tuple[int, ...]] | None:
     return int(bad.sum()), first_index(bad)
 
 
-def check_finite(x: np.ndarray, name: str, error: type[ValueError] = ValueError) -> np.ndarray:
+def check_finite(x: np.ndarray, name: str, error: type[ValueError] = ValueError, hint: str = "") -> np.ndarray:
     """``x`` if every entry is finite; otherwise ``error`` naming ``name``, the count of
-    NaN/inf entries and the first one with its index."""
+    NaN/inf entries and the first one with its index, then ``hint`` (what it means) if given."""
     found = non_finite(x)
     if found:
         count, first = found
         raise error(f"{name} holds {count} non-finite value(s) (NaN or inf); the first is "
-                    f"{x[first]} at index {first}")
+                    f"{x[first]} at index {first}" + (f"; {hint}" if hint else ""))
     return x
 
 
