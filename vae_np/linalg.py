@@ -112,8 +112,8 @@ def solve_triangular(L: Any, B: Any, lower: bool = True) -> Tensor:
         np.broadcast_shapes(A.shape[:-2], b.shape[:-1] if vectors else b.shape[:-2])
     except ValueError:
         raise ValueError(f"{op}: the batch axes of L {A.shape} and B {b.shape} do not broadcast") from None
-    check_domain(np.diagonal(A, 0, -2, -1) != 0, np.diagonal(A, 0, -2, -1), f"{op}: the diagonal of L "
-                 "(L is singular otherwise)", "non-zero")
+    d = np.diagonal(A, 0, -2, -1)
+    check_domain(d != 0, d, f"{op}: the diagonal of L (L is singular otherwise)", "non-zero")
     return SolveTriangular.apply(L, B, lower=lower, vectors=vectors)
 
 
